@@ -1,0 +1,50 @@
+// Composition root of a consumer process: reads the environment, starts a consumer, and stops it
+// gracefully on SIGTERM/SIGINT (stop taking jobs, finish running ones, close connections).
+
+import { loadEnv, redlockUrls } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { type Consumer, createConsumer } from './consumer.js';
+import { faultHook, parseFaultPlan } from './faults.js';
+
+export interface ConsumerProcessOptions {
+  concurrency?: number;
+}
+
+export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Promise<Consumer> {
+  const env = loadEnv();
+  const logger = createLogger(env.LOG_LEVEL);
+  const consumer = createConsumer({
+    connection: env.REDIS_URL,
+    prefix: env.RESUME_PREFIX,
+    concurrency: opts.concurrency ?? env.CONSUMER_CONCURRENCY,
+    logger,
+    lockTtlMs: env.LOCK_TTL_MS,
+    hookTimeoutMs: env.HOOK_TIMEOUT_MS,
+    stalledIntervalMs: env.STALLED_INTERVAL_MS,
+    reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    redlockUrls: redlockUrls(env),
+    fault: faultHook(parseFaultPlan(process.env.RP_FAULTS)),
+  });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: finishing running jobs');
+    const force = setTimeout(() => {
+      logger.error('graceful stop took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    consumer.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await consumer.start();
+  return consumer;
+}

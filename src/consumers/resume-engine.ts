@@ -1,0 +1,285 @@
+// The consumer's work for one job: lock the worker, read, decide (pure), run hooks, commit with a
+// version CAS, then finish the outbox. Resume requests and timeouts share the same path.
+
+import type { Logger } from 'pino';
+import { deadlineMember, type EffectRunner } from '../lib/effects.js';
+import { ResumeProcessorError, RpCode, type SuspendError, serializeError } from '../lib/errors.js';
+import type { ResumeLock } from '../lib/lock/resume-lock.js';
+import { applyPreResumeModification, type LifecycleHook, runHookChain } from '../lib/policy/hooks.js';
+import { changedBeforeResume, notSuspended } from '../lib/policy/messages.js';
+import { summarize } from '../lib/policy/summary.js';
+import { computeDigest, type DigestFn } from '../lib/policy/transcript.js';
+import {
+  checkResumable,
+  checkResumeInput,
+  decideResume,
+  decideTimeout,
+  nowFrom,
+} from '../lib/policy/transitions.js';
+import type { PreResumePayload, ResumeOptions, ResumeOutcome, WorkerRecord } from '../lib/policy/types.js';
+import type { ResumeJob, TimeoutJob } from '../lib/queues/catalog.js';
+import type { WorkerStore } from '../lib/store/worker-store.js';
+import type { FaultHook } from './faults.js';
+
+export interface ConsumerHooks {
+  preResume?: LifecycleHook<PreResumePayload>[];
+  postResume?: LifecycleHook<{ event: 'PostResume'; worker: { id: string } }>[];
+}
+
+export interface EngineDeps {
+  store: WorkerStore;
+  lock: ResumeLock;
+  effects: EffectRunner;
+  hooks: ConsumerHooks;
+  digest: DigestFn;
+  logger: Logger;
+  fault: FaultHook;
+  hookTimeoutMs: number;
+  now: () => number;
+}
+
+export type TimeoutOutcome =
+  | { outcome: 'stale'; reason: string }
+  | { outcome: 'failed'; version: number }
+  | ResumeOutcome;
+
+const MAX_CAS_ROUNDS = 3;
+
+export class ResumeEngine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  handleResume(jobId: string, job: ResumeJob): Promise<ResumeOutcome> {
+    return this.deps.lock.using(job.workerId, async (signal) => {
+      this.deps.fault('after-lock');
+      for (let round = 1; ; round++) {
+        const record = await this.readMarkingPending(job.workerId);
+        if (!record) return rejected(null, unknownWorker(job.workerId));
+        const finished = await this.finishOwnOutbox(record, jobId);
+        if (finished) return finished;
+        if (job.expectEpoch !== undefined && record.suspension?.epoch !== job.expectEpoch) {
+          return rejected(record, notSuspended(record.id, record.status));
+        }
+        const result = await this.resumeUnderLock(record, job.options, jobId, signal);
+        if (result !== 'conflict') return result;
+        if (round >= MAX_CAS_ROUNDS) throw changedBeforeResume(record.id, 'changed');
+      }
+    });
+  }
+
+  handleTimeout(jobId: string, job: TimeoutJob): Promise<TimeoutOutcome> {
+    return this.deps.lock.using(job.workerId, async (signal) => {
+      this.deps.fault('after-lock');
+      const { store } = this.deps;
+      for (let round = 1; ; round++) {
+        const record = await this.readMarkingPending(job.workerId);
+        if (!record) return this.dropDeadline(job, 'unknown worker');
+        const finished = await this.finishOwnOutbox(record, jobId);
+        if (finished) return finished;
+        const decision = decideTimeout(record, job.epoch, jobId, nowFrom(this.deps.now()));
+        if (decision.kind === 'stale') return this.dropDeadline(job, decision.reason);
+        if (decision.kind === 'resume') {
+          const result = await this.resumeUnderLock(record, decision.options, jobId, signal);
+          if (result === 'conflict') {
+            if (round >= MAX_CAS_ROUNDS) throw changedBeforeResume(record.id, 'changed');
+            continue;
+          }
+          await store.client.zrem(store.keys.deadlines, deadlineMember(job.workerId, job.epoch));
+          return result;
+        }
+        this.checkLock(signal, record.id);
+        const commit = await store.commit(record.version, decision.next, {
+          type: 'WorkerFailed',
+          data: { reason: 'timeout' },
+        });
+        if (!commit.ok) continue;
+        this.deps.fault('after-commit');
+        await Promise.all([
+          this.deps.effects.run(decision.next, decision.effects),
+          store.syncIndex(decision.next, { type: 'WorkerFailed' }),
+          store.client.zrem(store.keys.deadlines, deadlineMember(job.workerId, job.epoch)),
+        ]);
+        await store.client.zrem(store.keys.pending, record.id);
+        return { outcome: 'failed', version: decision.next.version };
+      }
+    });
+  }
+
+  /**
+   * Steps 3-8 of DESIGN §4 for a record read under the lock. Returns 'conflict' when the CAS lost,
+   * so the caller re-reads and decides again.
+   */
+  private async resumeUnderLock(
+    record: WorkerRecord,
+    requested: ResumeOptions,
+    requestId: string,
+    signal: AbortSignal,
+  ): Promise<ResumeOutcome | 'conflict'> {
+    const { store, fault } = this.deps;
+    const early = checkResumable(record) ?? checkResumeInput(record, requested);
+    if (early) return rejected(record, early);
+
+    const chain = await this.runPreResume(record, requested);
+    fault('after-hooks');
+    if (chain.kind === 'block') {
+      const worker = { ...summarize(record), pre_resume_denied: chain.reason };
+      return { outcome: 'blocked', worker, reason: chain.reason, error: 'pre_resume_denied' };
+    }
+    const options = chain.options;
+    const digest = options.continueTranscript ? null : computeDigest(record.transcript, this.deps.digest);
+    const decision = decideResume(record, { options, requestId, digest }, nowFrom(this.deps.now()));
+    if (decision.kind === 'reject') return rejected(record, decision.error);
+    if (decision.kind === 'blocked')
+      return {
+        outcome: 'blocked',
+        worker: summarize(record),
+        reason: decision.reason,
+        error: 'pre_resume_denied',
+      };
+
+    this.checkLock(signal, record.id);
+    fault('before-commit');
+    const commit = await store.commit(record.version, decision.next, {
+      type: 'WorkerResumed',
+      data: { initiator: options.initiator, request: requestId },
+    });
+    if (!commit.ok) {
+      this.deps.logger.info(
+        { workerId: record.id, expected: record.version, current: commit.currentVersion },
+        'commit fenced: record changed',
+      );
+      return 'conflict';
+    }
+    fault('after-commit');
+    const postResumeErrors = await this.finishOutbox(decision.next);
+    return postResumeErrors.length > 0 ? { ...decision.outcome, postResumeErrors } : decision.outcome;
+  }
+
+  /** Runs the outbox of `record` (idempotent), indexes it, then clears it at its version. */
+  async finishOutbox(record: WorkerRecord): Promise<string[]> {
+    const { store, effects, fault } = this.deps;
+    const outbox = record.outbox;
+    if (!outbox) return [];
+    const errors = await effects.run(record, outbox.effects, (r) => this.runPostResume(r), fault);
+    await store.syncIndex(record, { type: 'WorkerResumed' });
+    await store.clearOutbox(record.id, outbox.version);
+    await store.client.zrem(store.keys.pending, record.id);
+    return errors;
+  }
+
+  /** A redelivered job whose commit already happened: finish what it started, return its outcome. */
+  private async finishOwnOutbox(record: WorkerRecord, requestId: string): Promise<ResumeOutcome | null> {
+    const outbox = record.outbox;
+    if (outbox) await this.finishOutbox(record);
+    if (outbox?.requestId === requestId) return outbox.outcome;
+    const last = record.last_request;
+    if (last?.id === requestId) {
+      // Committed and finished before a crash lost the acknowledgement: report the same outcome.
+      return {
+        outcome: 'resumed',
+        worker: summarize(record),
+        respawnJobId: last.respawnJobId,
+        version: last.version,
+      };
+    }
+    return null;
+  }
+
+  private async runPreResume(
+    record: WorkerRecord,
+    options: ResumeOptions,
+  ): Promise<{ kind: 'allow'; options: ResumeOptions } | { kind: 'block'; reason: string }> {
+    const hooks = this.deps.hooks.preResume ?? [];
+    if (hooks.length === 0) return { kind: 'allow', options };
+    const payload: PreResumePayload = {
+      event: 'PreResume',
+      worker: { id: record.id },
+      resume_input: options.inputPresent ? options.input : null,
+      continue_transcript: options.continueTranscript,
+    };
+    const result = await withTimeout(
+      runHookChain(hooks, payload, 'PreResume'),
+      this.deps.hookTimeoutMs,
+      'PreResume',
+    );
+    if (result.kind === 'block') return result;
+    const next = result.modified ? applyPreResumeModification({ input: options }, result.payload) : options;
+    const invalid = checkResumeInput(record, next);
+    if (invalid) throw invalid;
+    return { kind: 'allow', options: next };
+  }
+
+  private async runPostResume(record: WorkerRecord): Promise<string[]> {
+    const errors: string[] = [];
+    for (const hook of this.deps.hooks.postResume ?? []) {
+      try {
+        await withTimeout(
+          Promise.resolve(hook({ event: 'PostResume', worker: { id: record.id } })),
+          this.deps.hookTimeoutMs,
+          'PostResume',
+        );
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        errors.push(message);
+        this.deps.logger.warn({ workerId: record.id, err }, 'PostResume hook failed; the resume stands');
+      }
+    }
+    return errors;
+  }
+
+  private async readMarkingPending(workerId: string): Promise<WorkerRecord | null> {
+    const { store } = this.deps;
+    // Intent first: a commit that follows may leave effects; the reconciler looks here for them.
+    const [record] = await Promise.all([
+      store.read(workerId),
+      store.client.zadd(store.keys.pending, this.deps.now(), workerId),
+    ]);
+    return record;
+  }
+
+  private async dropDeadline(job: TimeoutJob, reason: string): Promise<TimeoutOutcome> {
+    const { store } = this.deps;
+    await Promise.all([
+      store.client.zrem(store.keys.deadlines, deadlineMember(job.workerId, job.epoch)),
+      store.client.zrem(store.keys.pending, job.workerId),
+    ]);
+    return { outcome: 'stale', reason };
+  }
+
+  private checkLock(signal: AbortSignal, workerId: string): void {
+    if (!signal.aborted) return;
+    throw signal.reason instanceof Error
+      ? signal.reason
+      : new ResumeProcessorError(RpCode.LockLost, `lost the lock on ${workerId}`, {
+          workerId,
+          retryable: true,
+        });
+  }
+}
+
+function rejected(record: WorkerRecord | null, error: SuspendError | ResumeProcessorError): ResumeOutcome {
+  const { code, message } = serializeError(error);
+  return { outcome: 'rejected', worker: record ? summarize(record) : null, error: { code, message } };
+}
+
+const unknownWorker = (id: string) =>
+  new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${id}`, { workerId: id });
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ResumeProcessorError(RpCode.HookFailed, `${what} hooks did not finish within ${ms} ms`, {
+            retryable: true,
+          }),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,35 @@
+// Public surface of the resume-processor library.
+
+export type { Consumer, ConsumerOptions } from './consumers/consumer.js';
+export { createConsumer } from './consumers/consumer.js';
+export type { ConsumerHooks } from './consumers/resume-engine.js';
+export type { ErrorCode } from './lib/errors.js';
+export {
+  HarnCode,
+  LockUnavailableError,
+  ResumeProcessorError,
+  RpCode,
+  SuspendError,
+  ValidationError,
+} from './lib/errors.js';
+export type { DigestFn } from './lib/policy/transcript.js';
+export { defaultDigest } from './lib/policy/transcript.js';
+export type {
+  JsonValue,
+  PreResumePayload,
+  RespawnPayload,
+  ResumeOutcome,
+  WorkerRecord,
+  WorkerStatus,
+  WorkerSummary,
+} from './lib/policy/types.js';
+export { QUEUE_NAMES } from './lib/queues/catalog.js';
+export type { ProducerOptions } from './producers/producer.js';
+export { createProducer } from './producers/producer.js';
+export type {
+  DeliverEventInput,
+  Producer,
+  RegisterWorkerInput,
+  ResumeTicket,
+  SuspendInput,
+} from './producers/types.js';

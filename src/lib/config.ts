@@ -1,0 +1,48 @@
+// Environment configuration, validated once at start and frozen. Only composition roots call this.
+
+import { z } from 'zod';
+import { RpCode, ValidationError } from './errors.js';
+
+const intFromEnv = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
+
+export const EnvSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\//.test(v), { message: 'must be a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  RESUME_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
+    .default('rp'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated Redis URLs for Redlock quorum; defaults to REDIS_URL alone. */
+  REDLOCK_URLS: z.string().optional(),
+  CONSUMER_CONCURRENCY: intFromEnv(16, 1),
+  LOCK_TTL_MS: intFromEnv(5000, 1000),
+  HOOK_TIMEOUT_MS: intFromEnv(10000, 1),
+  STALLED_INTERVAL_MS: intFromEnv(5000, 500),
+  RECONCILE_INTERVAL_MS: intFromEnv(2000, 100),
+});
+
+export type Env = Readonly<z.infer<typeof EnvSchema>>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new ValidationError(
+      RpCode.InvalidConfig,
+      `invalid configuration:\n${z.prettifyError(result.error)}`,
+      issues,
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+export function redlockUrls(env: Env): string[] {
+  const list =
+    env.REDLOCK_URLS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
+  return list.length > 0 ? list : [env.REDIS_URL];
+}

@@ -1,0 +1,129 @@
+// Typed errors with stable codes. Harn's HARN-SUS-* codes keep Harn's message texts;
+// transport problems of our own use RP-* codes. One axis matters to a queue: retryable or not.
+
+export const HarnCode = {
+  SuspendWorkerNotRunning: 'HARN-SUS-001',
+  ResumeConditionsInvalid: 'HARN-SUS-002',
+  ResumeWorkerNotSuspended: 'HARN-SUS-003',
+  ResumeSnapshotInvalid: 'HARN-SUS-004',
+  ConcurrentResumeConflict: 'HARN-SUS-006',
+  ResumeTriggerRegistrationFailed: 'HARN-SUS-007',
+  ResumeTimeoutUnsupported: 'HARN-SUS-008',
+  ResumeInputInvalid: 'HARN-SUS-009',
+  ResumeWorkerClosed: 'HARN-SUS-010',
+} as const;
+
+export const RpCode = {
+  InvalidInput: 'RP-INVALID-INPUT',
+  InvalidJob: 'RP-INVALID-JOB',
+  UnknownWorker: 'RP-UNKNOWN-WORKER',
+  WorkerExists: 'RP-WORKER-EXISTS',
+  VersionConflict: 'RP-VERSION-CONFLICT',
+  LockUnavailable: 'RP-LOCK-UNAVAILABLE',
+  LockLost: 'RP-LOCK-LOST',
+  IdempotencyConflict: 'RP-IDEMPOTENCY-CONFLICT',
+  InvalidConfig: 'RP-INVALID-CONFIG',
+  RedisUnavailable: 'RP-REDIS-UNAVAILABLE',
+  Timeout: 'RP-TIMEOUT',
+  HookFailed: 'RP-HOOK-FAILED',
+  CorruptRecord: 'RP-CORRUPT-RECORD',
+} as const;
+
+export type HarnErrorCode = (typeof HarnCode)[keyof typeof HarnCode];
+export type RpErrorCode = (typeof RpCode)[keyof typeof RpCode];
+export type ErrorCode = HarnErrorCode | RpErrorCode;
+
+export interface ErrorFields {
+  workerId?: string;
+  status?: string;
+  path?: string;
+  retryable?: boolean;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/** Base of every error the project throws on purpose. `code` is stable; `message` starts with it. */
+export class ResumeProcessorError extends Error {
+  readonly code: ErrorCode;
+  readonly workerId: string | undefined;
+  readonly status: string | undefined;
+  readonly path: string | undefined;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, fields: ErrorFields = {}) {
+    super(`${code}: ${message}`, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = new.target.name;
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.code = code;
+    this.workerId = fields.workerId;
+    this.status = fields.status;
+    this.path = fields.path;
+    this.retryable = fields.retryable ?? false;
+    this.details = fields.details;
+  }
+
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+/** A rejection defined by Harn's semantics (HARN-SUS-*). Never retryable by itself. */
+export class SuspendError extends ResumeProcessorError {}
+
+/** Input that failed validation (zod or our own rules): carries the offending path. */
+export class ValidationError extends ResumeProcessorError {
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(
+    code: ErrorCode,
+    message: string,
+    issues: readonly { path: string; message: string }[],
+    fields: ErrorFields = {},
+  ) {
+    super(code, message, { ...fields, path: fields.path ?? issues[0]?.path });
+    this.issues = issues;
+  }
+}
+
+export class LockUnavailableError extends ResumeProcessorError {
+  readonly resource: string;
+  readonly attempts: number;
+  readonly waitedMs: number;
+  constructor(resource: string, attempts: number, waitedMs: number, cause?: unknown) {
+    super(
+      RpCode.LockUnavailable,
+      `lock ${resource} is held elsewhere (${attempts} attempts over ${waitedMs} ms)`,
+      {
+        retryable: true,
+        cause,
+      },
+    );
+    this.resource = resource;
+    this.attempts = attempts;
+    this.waitedMs = waitedMs;
+  }
+}
+
+export interface SerializedError {
+  code: string;
+  message: string;
+  workerId?: string;
+  status?: string;
+  path?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof ResumeProcessorError) {
+    const out: SerializedError = { code: err.code, message: err.message };
+    if (err.workerId !== undefined) out.workerId = err.workerId;
+    if (err.status !== undefined) out.status = err.status;
+    if (err.path !== undefined) out.path = err.path;
+    return out;
+  }
+  if (err instanceof Error) return { code: 'RP-INTERNAL', message: err.message };
+  return { code: 'RP-INTERNAL', message: String(err) };
+}
+
+export function isResumeProcessorError(err: unknown): err is ResumeProcessorError {
+  return err instanceof ResumeProcessorError;
+}

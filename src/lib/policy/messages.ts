@@ -1,0 +1,74 @@
+// The rejection errors of Harn's resume logic, with Harn's message texts (harn-semantics §7).
+
+import { HarnCode, SuspendError } from '../errors.js';
+
+export const suspendNotRunning = (id: string, status: string) =>
+  new SuspendError(
+    HarnCode.SuspendWorkerNotRunning,
+    `suspend_agent: worker ${id} is not running (status=${status})`,
+    {
+      workerId: id,
+      status,
+    },
+  );
+
+export const notSuspended = (id: string, status: string) =>
+  new SuspendError(
+    HarnCode.ResumeWorkerNotSuspended,
+    `resume_agent: worker ${id} is not suspended (status=${status})`,
+    { workerId: id, status },
+  );
+
+export const workerClosed = (id: string) =>
+  new SuspendError(
+    HarnCode.ResumeWorkerClosed,
+    `resume_agent: worker ${id} was closed and cannot be resumed`,
+    {
+      workerId: id,
+      status: 'cancelled',
+    },
+  );
+
+export const invalidResumeInput = (id?: string) =>
+  new SuspendError(HarnCode.ResumeInputInvalid, 'resume_agent: resume input must be nil or non-empty text', {
+    ...(id === undefined ? {} : { workerId: id }),
+    path: 'input',
+  });
+
+export const changedBeforeResume = (id: string, status: string) =>
+  new SuspendError(
+    HarnCode.ConcurrentResumeConflict,
+    `resume_agent: worker ${id} changed before resume could complete (status=${status})`,
+    { workerId: id, status, retryable: true },
+  );
+
+export const timeoutNoLongerSuspended = (id: string, status: string) =>
+  new SuspendError(
+    HarnCode.ConcurrentResumeConflict,
+    `auto-resume timeout: worker ${id} is no longer suspended (status=${status})`,
+    { workerId: id, status },
+  );
+
+export const conditionsInvalid = (field: string, detail: string) =>
+  new SuspendError(HarnCode.ResumeConditionsInvalid, `invalid ResumeConditions.${field}: ${detail}`, {
+    path: `conditions.${field}`,
+  });
+
+export const timeoutUnsupported = (value: string) =>
+  new SuspendError(
+    HarnCode.ResumeTimeoutUnsupported,
+    `auto_resume: unsupported conditions.timeout.on_timeout \`${value}\`; expected one of: resume_with_summary, resume_with_input, fail`,
+    { path: 'conditions.timeout.on_timeout' },
+  );
+
+export const snapshotInvalid = (target: string, reason: string) =>
+  new SuspendError(
+    HarnCode.ResumeSnapshotInvalid,
+    `resume_agent: failed to load snapshot \`${target}\`: ${reason}`,
+    {
+      path: target,
+    },
+  );
+
+export const missingTarget = () =>
+  new SuspendError(HarnCode.ResumeSnapshotInvalid, 'resume_agent: missing worker id or snapshot path');

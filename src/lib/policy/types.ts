@@ -1,0 +1,223 @@
+// Shapes of a worker record and of everything the pure policy decides on.
+// These are the stored/wire forms (JSON-safe); field names follow Harn's snake_case.
+
+import type { SuspendError } from '../errors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export const WORKER_STATUSES = [
+  'running',
+  'suspended',
+  'completed',
+  'failed',
+  'cancelled',
+  'stopped',
+  'interrupted',
+] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
+
+export const WORKER_MODES = ['workflow', 'stage', 'sub_agent', 'delegated_stage', 'top_level_agent'] as const;
+export type WorkerMode = (typeof WORKER_MODES)[number];
+
+export const SUSPEND_INITIATORS = ['self', 'parent', 'operator', 'triggered'] as const;
+export type SuspendInitiator = (typeof SUSPEND_INITIATORS)[number];
+
+export const TIMEOUT_ACTIONS = ['resume_with_summary', 'fail', 'resume_with_input'] as const;
+export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
+
+export interface TranscriptMessage {
+  role: string;
+  content: JsonValue;
+  [key: string]: JsonValue;
+}
+
+/** Harn's transcript dict: `id`, `messages`, `events`, `summary`, `metadata`. */
+export interface Transcript {
+  id?: string;
+  messages?: TranscriptMessage[];
+  events?: JsonValue[];
+  summary?: string | null;
+  metadata?: JsonValue;
+  [key: string]: JsonValue | undefined;
+}
+
+/** Validated resume conditions (Harn ResumeConditions plus our duration_ms / deadline). */
+export interface ResumeConditions {
+  trigger?: JsonObject | null;
+  timeout?: TimeoutCondition;
+  on_event?: string;
+}
+
+export interface TimeoutCondition {
+  duration_minutes?: number;
+  duration_ms?: number;
+  /** Absolute deadline: ISO-8601 string or epoch milliseconds. */
+  deadline?: string | number;
+  on_timeout: TimeoutAction;
+  input?: JsonValue;
+}
+
+export interface AutoResumeTrigger {
+  id: string;
+  version: number;
+  /** Event kinds that fire this trigger (Harn's `match_events`). */
+  match_events: string[];
+  provider?: string;
+}
+
+export interface Suspension {
+  reason: string;
+  initiator: SuspendInitiator;
+  suspended_at: string;
+  suspended_at_ms: number;
+  /** The worker's version right after the suspend commit: identifies this suspended episode. */
+  epoch: number;
+  snapshot_ref: string;
+  conditions: JsonValue;
+  /** Absolute time the timeout fires, when one is armed. */
+  deadline_ms?: number;
+  on_timeout?: TimeoutAction;
+  timeout_input?: JsonValue;
+  /** Job id of the armed timeout (derived from worker id + epoch). */
+  timeout_job_id?: string;
+  auto_resume_trigger?: AutoResumeTrigger | null;
+  suspended_at_turn?: number;
+  prior_span_link?: JsonValue;
+  pipeline_span_link?: JsonValue;
+}
+
+/** Effects recorded in the committed record and finished after commit (the outbox). */
+export type Effect =
+  | { kind: 'removeTimeout'; jobId: string; epoch: number }
+  | { kind: 'dropTrigger'; triggerId: string; epoch: number; matchEvents: string[] }
+  | { kind: 'respawn'; jobId: string; payload: RespawnPayload }
+  | { kind: 'postResume' };
+
+export interface Outbox {
+  /** Version the outbox belongs to; cleared only by a write at that version. */
+  version: number;
+  /** Request (job) that committed it, so a redelivery of that request can finish it. */
+  requestId: string;
+  effects: Effect[];
+  outcome: ResumeOutcome;
+}
+
+export interface RespawnPayload {
+  workerId: string;
+  version: number;
+  name: string;
+  task: string;
+  mode: WorkerMode;
+  initiator: string;
+  continuity: JsonObject | null;
+}
+
+export interface WorkerRecord {
+  _type: 'worker_record';
+  id: string;
+  name: string;
+  task: string;
+  mode: WorkerMode;
+  status: WorkerStatus;
+  version: number;
+  created_at: string;
+  created_at_ms: number;
+  started_at: string;
+  started_at_ms: number;
+  finished_at: string | null;
+  finished_at_ms: number | null;
+  updated_at_ms: number;
+  history: string[];
+  config: JsonValue;
+  transcript: Transcript | null;
+  suspension: Suspension | null;
+  latest_error: string | null;
+  latest_payload: JsonValue;
+  /** Continuity payload of the last resume (Harn stores it at spec.options._resume_continuity). */
+  continuity: JsonObject | null;
+  parent_worker_id: string | null;
+  snapshot_path: string | null;
+  carry_policy: JsonValue;
+  /** Other Harn snapshot fields we keep verbatim so an export round-trips. */
+  extra: JsonObject;
+  outbox: Outbox | null;
+  /** The request that made the last resume and the version it produced: a redelivered request
+   * that already committed (and whose outbox is gone) still reports its own outcome. */
+  last_request?: { id: string; version: number; respawnJobId: string } | null;
+}
+
+/** Resume options after Harn's `parse_resume_options`. */
+export interface ResumeOptions {
+  /** Present (even when null? no: Harn's None) only when an input was given. */
+  inputPresent: boolean;
+  input: JsonValue;
+  continueTranscript: boolean;
+  initiator: string | null;
+  triggerEvent: JsonValue;
+}
+
+export type ResumeOutcome =
+  | {
+      outcome: 'resumed';
+      worker: WorkerSummary;
+      respawnJobId: string;
+      version: number;
+      postResumeErrors?: string[];
+      replayed?: boolean;
+    }
+  | { outcome: 'blocked'; worker: WorkerSummary; reason: string; error: string; replayed?: boolean }
+  | {
+      outcome: 'rejected';
+      worker: WorkerSummary | null;
+      error: { code: string; message: string };
+      replayed?: boolean;
+    };
+
+export type ResumedOutcome = Extract<ResumeOutcome, { outcome: 'resumed' }>;
+
+export interface WorkerSummary {
+  id: string;
+  name: string;
+  task: string;
+  mode: WorkerMode;
+  status: WorkerStatus;
+  version: number;
+  history: string[];
+  suspension: {
+    reason: string;
+    initiator: SuspendInitiator;
+    suspended_at: string;
+    epoch: number;
+    conditions: JsonValue;
+    deadline_ms?: number;
+    on_timeout?: TimeoutAction;
+    auto_resume_trigger?: { id: string; version: number } | null;
+  } | null;
+  latest_error: string | null;
+  continuity: JsonObject | null;
+  created_at: string;
+  finished_at: string | null;
+  pre_resume_denied?: string;
+  pre_suspend_denied?: string;
+}
+
+/** A PreResume hook payload, exactly Harn's shape. */
+export interface PreResumePayload {
+  event: 'PreResume';
+  worker: { id: string };
+  resume_input: JsonValue;
+  continue_transcript: boolean;
+}
+
+export type HookResult =
+  | { kind: 'allow' }
+  | { kind: 'block'; reason: string }
+  | { kind: 'modify'; payload: JsonValue }
+  | { kind: 'decision'; decision: 'allow' | 'deny' | 'ask'; reason?: string };
+
+/** What the pure resume decision returns: the consumer only does I/O around it. */
+export type ResumeDecision =
+  | { kind: 'resume'; next: WorkerRecord; effects: Effect[]; outcome: ResumedOutcome }
+  | { kind: 'reject'; error: SuspendError }
+  | { kind: 'blocked'; reason: string };

@@ -1,0 +1,28 @@
+// Redis connections, one per role. Blocking BullMQ workers need maxRetriesPerRequest: null;
+// producers fail fast (no offline queue) instead of hanging while Redis is away.
+
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type ConnectionRole = 'producer' | 'store' | 'worker' | 'lock';
+
+export function connect(url: string, role: ConnectionRole, extra: RedisOptions = {}): Redis {
+  const base: RedisOptions = {
+    connectionName: `rp-${role}`,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000) + Math.floor(Math.random() * 100),
+  };
+  if (role === 'worker' || role === 'store' || role === 'lock') {
+    base.maxRetriesPerRequest = null;
+  } else {
+    base.maxRetriesPerRequest = 1;
+    base.enableOfflineQueue = true;
+    base.connectTimeout = 2000;
+  }
+  return new Redis(url, { ...base, ...extra });
+}
+
+/** Warns once when Redis would evict queue or worker keys under memory pressure. */
+export async function checkEvictionPolicy(redis: Redis): Promise<string | null> {
+  const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+  const policy = reply[1] ?? 'unknown';
+  return policy === 'noeviction' ? null : policy;
+}

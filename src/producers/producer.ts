@@ -1,0 +1,343 @@
+// The producer API: validates input, writes worker state with one CAS per change, and enqueues
+// resume requests and delayed timeout jobs. Resumes themselves happen in consumers.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { deadlineMember, EffectRunner } from '../lib/effects.js';
+import { ResumeProcessorError, RpCode } from '../lib/errors.js';
+import { parseResumeConditions } from '../lib/policy/conditions.js';
+import { invalidResumeInput } from '../lib/policy/messages.js';
+import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
+import { summarize } from '../lib/policy/summary.js';
+import {
+  decideFinish,
+  decideSuspend,
+  eventTypeFor,
+  type FinishStatus,
+  newWorkerRecord,
+  nowFrom,
+} from '../lib/policy/transitions.js';
+import type {
+  JsonValue,
+  ResumeOutcome,
+  Transcript,
+  WorkerRecord,
+  WorkerSummary,
+} from '../lib/policy/types.js';
+import { type ResumeJob, WorkerIdSchema } from '../lib/queues/catalog.js';
+import { createQueues, type QueueSet } from '../lib/queues/queues.js';
+import { connect } from '../lib/redis.js';
+import { WorkerStore } from '../lib/store/worker-store.js';
+import type {
+  DeliverEventInput,
+  FinishInput,
+  Producer,
+  RegisterWorkerInput,
+  ResumeTicket,
+  SuspendInput,
+} from './types.js';
+import {
+  DeliverEventSchema,
+  FinishSchema,
+  ListSchema,
+  parseInput,
+  RegisterSchema,
+  ResumeRequestOptionsSchema,
+  SuspendSchema,
+} from './validation.js';
+
+export interface ProducerOptions {
+  /** A redis:// URL (the producer owns the connection) or an ioredis client (the caller owns it). */
+  connection: string | Redis;
+  prefix?: string;
+  now?: () => number;
+}
+
+const MAX_CAS_ATTEMPTS = 8;
+
+export function createProducer(opts: ProducerOptions): Producer {
+  const owned = typeof opts.connection === 'string';
+  const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
+  const prefix = opts.prefix ?? 'rp';
+  return new ResumeProducer(redis, owned, prefix, opts.now ?? Date.now);
+}
+
+class ResumeProducer implements Producer {
+  private readonly store: WorkerStore;
+  private readonly queues: QueueSet;
+  private readonly effects: EffectRunner;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly ownsConnection: boolean,
+    prefix: string,
+    private readonly clock: () => number,
+  ) {
+    this.store = new WorkerStore(redis, prefix);
+    this.queues = createQueues(redis, prefix);
+    this.effects = new EffectRunner(redis, this.store.keys, this.queues);
+  }
+
+  async registerWorker(input: RegisterWorkerInput): Promise<WorkerSummary> {
+    const v = parseInput(RegisterSchema, input, 'worker');
+    const record = newWorkerRecord(
+      {
+        id: v.id ?? `worker_${randomUUID()}`,
+        name: v.name,
+        task: v.task,
+        mode: v.mode,
+        config: v.config ?? null,
+        transcript: (v.transcript ?? null) as Transcript | null,
+        parentWorkerId: v.parentWorkerId ?? null,
+      },
+      nowFrom(this.clock()),
+    );
+    const result = await this.store.commit(null, record, {
+      type: 'WorkerSpawned',
+      data: { status: 'running' },
+    });
+    if (!result.ok) {
+      throw new ResumeProcessorError(RpCode.WorkerExists, `worker ${record.id} already exists`, {
+        workerId: record.id,
+      });
+    }
+    await this.store.syncIndex(record, { type: 'WorkerSpawned' });
+    return summarize(record);
+  }
+
+  async suspend(workerId: string, input: SuspendInput = {}): Promise<WorkerSummary> {
+    const id = parseInput(WorkerIdSchema, workerId, 'workerId');
+    const v = parseInput(SuspendSchema, input, 'options');
+    const conditions = parseResumeConditions(v.conditions);
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.mustRead(id);
+      this.checkExpectedVersion(record, v.expectVersion);
+      const now = nowFrom(this.clock());
+      const decision = decideSuspend(
+        record,
+        {
+          reason: v.reason ?? '',
+          initiator: v.initiator ?? 'operator',
+          rawConditions: v.conditions ?? null,
+          conditions,
+          ...(v.suspendedAtTurn === undefined ? {} : { suspendedAtTurn: v.suspendedAtTurn }),
+          triggerUnique: randomUUID().replace(/-/g, ''),
+        },
+        now,
+      );
+      if (decision.kind === 'unchanged') return summarize(decision.record);
+      if (decision.kind === 'reject') throw decision.error;
+      const next = decision.next;
+      const s = next.suspension;
+      // Intent first: the deadline index entry exists before the commit, so a producer that dies
+      // right after committing still leaves the reconciler a timeout to arm. Stale entries are dropped.
+      if (s?.deadline_ms !== undefined) {
+        await this.redis.zadd(this.store.keys.deadlines, s.deadline_ms, deadlineMember(id, s.epoch));
+      }
+      const result = await this.store.commit(record.version, next, {
+        type: 'WorkerSuspended',
+        data: { epoch: s?.epoch },
+      });
+      if (!result.ok) {
+        if (v.expectVersion !== undefined || attempt >= MAX_CAS_ATTEMPTS)
+          throw versionConflict(id, record.version, result.currentVersion);
+        continue;
+      }
+      await this.armSuspension(next);
+      return summarize(next);
+    }
+  }
+
+  private async armSuspension(record: WorkerRecord): Promise<void> {
+    const s = record.suspension;
+    if (!s) return;
+    const tasks: Promise<unknown>[] = [this.store.syncIndex(record, { type: 'WorkerSuspended' })];
+    if (s.deadline_ms !== undefined && s.timeout_job_id) {
+      const delay = Math.max(0, s.deadline_ms - this.clock());
+      tasks.push(
+        this.queues.timeout.add(
+          'timeout',
+          { workerId: record.id, epoch: s.epoch, dueAtMs: s.deadline_ms },
+          { jobId: s.timeout_job_id, delay },
+        ),
+      );
+    }
+    for (const topic of s.auto_resume_trigger?.match_events ?? []) {
+      tasks.push(this.redis.hset(this.store.keys.trigger(topic), record.id, String(s.epoch)));
+    }
+    await Promise.all(tasks);
+  }
+
+  async resume(
+    target: string,
+    inputOrOptions?: JsonValue,
+    continueTranscript?: boolean | null,
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<ResumeTicket> {
+    const id = parseInput(WorkerIdSchema, target, 'target');
+    const { idempotencyKey } = parseInput(ResumeRequestOptionsSchema, opts, 'options');
+    const options = parseResumeOptions(inputOrOptions, continueTranscript);
+    if (resumeInputText(options).kind === 'invalid') throw invalidResumeInput(id);
+    const exists = await this.redis.exists(this.store.keys.worker(id));
+    if (!exists) throw unknownWorker(id);
+    const job: ResumeJob = {
+      workerId: id,
+      options,
+      requestedAtMs: this.clock(),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    };
+    const jobId =
+      idempotencyKey === undefined ? `r-${randomUUID()}` : `k-${digest(`${id}\u0000${idempotencyKey}`)}`;
+    await this.queues.resume.add('resume', job, { jobId });
+    return this.ticket(jobId, id);
+  }
+
+  async deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]> {
+    const e = parseInput(DeliverEventSchema, event, 'event');
+    const waiting = await this.redis.hgetall(this.store.keys.trigger(e.kind));
+    const triggerEvent: JsonValue = {
+      provider: e.provider,
+      kind: e.kind,
+      id: e.id,
+      payload: e.payload ?? null,
+      dedupe_key: e.dedupe_key ?? `${e.provider}:${e.kind}:${e.id}`,
+    };
+    const tickets: ResumeTicket[] = [];
+    for (const [workerId, epoch] of Object.entries(waiting)) {
+      const job: ResumeJob = {
+        workerId,
+        options: {
+          inputPresent: e.payload !== undefined && e.payload !== null,
+          input: e.payload ?? null,
+          continueTranscript: true,
+          initiator: 'triggered',
+          triggerEvent,
+        },
+        expectEpoch: Number(epoch),
+        requestedAtMs: this.clock(),
+      };
+      // One job per (worker, suspension, event): a redelivered event is deduplicated by BullMQ.
+      const jobId = `e-${digest(`${workerId}\u0000${epoch}\u0000${e.provider}\u0000${e.id}`)}`;
+      await this.queues.resume.add('resume', job, { jobId });
+      tickets.push(this.ticket(jobId, workerId));
+    }
+    return tickets;
+  }
+
+  close(workerId: string, opts: { graceful?: boolean } = {}): Promise<WorkerSummary> {
+    return this.finish(workerId, opts.graceful ? 'stopped' : 'cancelled', {});
+  }
+
+  complete(workerId: string, opts: FinishInput = {}): Promise<WorkerSummary> {
+    return this.finish(workerId, 'completed', opts);
+  }
+
+  fail(workerId: string, opts: FinishInput = {}): Promise<WorkerSummary> {
+    return this.finish(workerId, 'failed', opts);
+  }
+
+  private async finish(workerId: string, status: FinishStatus, input: FinishInput): Promise<WorkerSummary> {
+    const id = parseInput(WorkerIdSchema, workerId, 'workerId');
+    const v = parseInput(FinishSchema, input, 'options');
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.mustRead(id);
+      this.checkExpectedVersion(record, v.expectVersion);
+      const decision = decideFinish(record, status, v.error ?? null, nowFrom(this.clock()));
+      if (decision.kind === 'unchanged') return summarize(record);
+      if (decision.kind === 'reject') throw decision.error;
+      const type = eventTypeFor(status);
+      const result = await this.store.commit(record.version, decision.next, { type });
+      if (!result.ok) {
+        if (v.expectVersion !== undefined || attempt >= MAX_CAS_ATTEMPTS)
+          throw versionConflict(id, record.version, result.currentVersion);
+        continue;
+      }
+      // Best effort: a timeout or trigger that survives a crash here finds the epoch stale.
+      await Promise.all([
+        this.effects.run(decision.next, decision.effects),
+        this.store.syncIndex(decision.next, { type }),
+      ]);
+      return summarize(decision.next);
+    }
+  }
+
+  async getWorker(workerId: string): Promise<WorkerSummary | null> {
+    const record = await this.getRecord(workerId);
+    return record ? summarize(record) : null;
+  }
+
+  async getRecord(workerId: string): Promise<WorkerRecord | null> {
+    return this.store.read(parseInput(WorkerIdSchema, workerId, 'workerId'));
+  }
+
+  async listWorkers(filter: { status?: WorkerRecord['status'] } = {}): Promise<WorkerSummary[]> {
+    const { status } = parseInput(ListSchema, filter, 'filter');
+    const ids = status ? await this.store.idsWithStatus(status) : await this.store.allIds();
+    ids.sort();
+    const records = await this.store.readMany(ids);
+    return records
+      .filter((r): r is WorkerRecord => r !== null && (status === undefined || r.status === status))
+      .map(summarize);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.queues.close();
+    if (this.ownsConnection) await this.redis.quit();
+  }
+
+  private ticket(jobId: string, workerId: string): ResumeTicket {
+    return { jobId, workerId, result: (o) => waitForOutcome(this.queues, jobId, o?.timeoutMs ?? 30_000) };
+  }
+
+  private async mustRead(id: string): Promise<WorkerRecord> {
+    const record = await this.store.read(id);
+    if (!record) throw unknownWorker(id);
+    return record;
+  }
+
+  private checkExpectedVersion(record: WorkerRecord, expected: number | undefined): void {
+    if (expected !== undefined && record.version !== expected)
+      throw versionConflict(record.id, expected, record.version);
+  }
+}
+
+async function waitForOutcome(queues: QueueSet, jobId: string, timeoutMs: number): Promise<ResumeOutcome> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 5;
+  for (;;) {
+    const job = await Job.fromId(queues.resume, jobId);
+    if (job?.finishedOn && job.returnvalue !== undefined && job.returnvalue !== null) {
+      return job.returnvalue as ResumeOutcome;
+    }
+    if (job?.finishedOn && job.failedReason) {
+      throw new ResumeProcessorError(
+        RpCode.InvalidJob,
+        `resume request ${jobId} failed: ${job.failedReason}`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      throw new ResumeProcessorError(
+        RpCode.Timeout,
+        `no outcome for resume request ${jobId} after ${timeoutMs} ms (is a consumer running?)`,
+        {
+          retryable: true,
+        },
+      );
+    }
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 2, 100);
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 40);
+
+const unknownWorker = (id: string) =>
+  new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${id}`, { workerId: id });
+
+const versionConflict = (id: string, expected: number, current: number | null) =>
+  new ResumeProcessorError(
+    RpCode.VersionConflict,
+    `worker ${id} is at version ${current ?? 'none'}, not ${expected}: another writer changed it first`,
+    { workerId: id, retryable: true },
+  );

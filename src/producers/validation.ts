@@ -1,0 +1,63 @@
+// zod schemas for producer inputs. Everything is checked before anything is written.
+
+import { z } from 'zod';
+import { RpCode, ValidationError } from '../lib/errors.js';
+import { JsonValueSchema } from '../lib/policy/resume-options.js';
+import { SUSPEND_INITIATORS, WORKER_MODES, WORKER_STATUSES } from '../lib/policy/types.js';
+import { WorkerIdSchema } from '../lib/queues/catalog.js';
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+export const RegisterSchema = z.strictObject({
+  id: WorkerIdSchema.optional(),
+  name: text(200).min(1, 'must not be empty'),
+  task: text(1_000_000),
+  mode: z.enum(WORKER_MODES).default('sub_agent'),
+  config: JsonValueSchema.optional(),
+  transcript: JsonValueSchema.optional(),
+  parentWorkerId: WorkerIdSchema.optional(),
+});
+
+export const SuspendSchema = z.strictObject({
+  reason: text(10_000).optional(),
+  initiator: z.enum(SUSPEND_INITIATORS).optional(),
+  conditions: JsonValueSchema.optional(),
+  expectVersion: z.number().int().positive().optional(),
+  suspendedAtTurn: z.number().int().nonnegative().optional(),
+});
+
+export const FinishSchema = z.strictObject({
+  expectVersion: z.number().int().positive().optional(),
+  error: text(10_000).optional(),
+  graceful: z.boolean().optional(),
+});
+
+export const ResumeRequestOptionsSchema = z.strictObject({
+  idempotencyKey: z.string().min(1).max(200).optional(),
+});
+
+export const DeliverEventSchema = z.strictObject({
+  provider: text(200).min(1),
+  kind: z.string().regex(/^[A-Za-z0-9._:/-]{1,200}$/, 'must be a topic of A-Z a-z 0-9 . _ : / -'),
+  id: text(200).min(1),
+  payload: JsonValueSchema.optional(),
+  dedupe_key: text(400).optional(),
+});
+
+export const ListSchema = z.strictObject({ status: z.enum(WORKER_STATUSES).optional() });
+
+/** Parses or throws RP-INVALID-INPUT naming the offending path (prefixed with the argument name). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, argument: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({
+    path: [argument, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  const first = issues[0];
+  throw new ValidationError(
+    RpCode.InvalidInput,
+    `invalid ${first?.path ?? argument}: ${first?.message ?? 'invalid'}`,
+    issues,
+  );
+}

@@ -1,0 +1,124 @@
+// Real consumer processes that freeze past their lock TTL or die at each step of a resume.
+
+import { readFileSync } from 'node:fs';
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHarness, type Harness, waitFor } from '../support/harness.js';
+
+const processState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+
+describe('fencing a paused lock holder', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+
+  it('a consumer paused past its lock TTL has its commit rejected and produces no respawn', async () => {
+    // A: freezes (SIGSTOP) right before its commit; its BullMQ job lock is long so nobody steals the job.
+    const a = await h.spawnConsumer({
+      RP_FAULTS: 'pause:before-commit',
+      LOCK_TTL_MS: '1000',
+      STALLED_INTERVAL_MS: '60000',
+    });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    await h.producer.suspend(w.id, { reason: 'park' });
+    const first = await h.producer.resume(w.id, 'from the paused consumer');
+    await waitFor('consumer A to freeze holding the lock', async () => processState(a.pid ?? 0) === 'T');
+
+    // B resumes the same worker once A's lock has expired.
+    await h.startConsumer({ lockTtlMs: 1000, stalledIntervalMs: 60_000 });
+    const second = await (await h.producer.resume(w.id, 'from the live consumer')).result({
+      timeoutMs: 20_000,
+    });
+    expect(second.outcome).toBe('resumed');
+
+    a.kill('SIGCONT');
+    const fenced = await first.result({ timeoutMs: 20_000 });
+    expect(fenced).toMatchObject({ outcome: 'rejected', error: { code: 'HARN-SUS-003' } });
+
+    const r = await h.producer.getRecord(w.id);
+    expect(r?.task).toBe('from the live consumer');
+    expect(r?.history).toEqual(['from the live consumer']);
+    expect(await h.respawnJobIds()).toEqual([second.outcome === 'resumed' ? second.respawnJobId : '']);
+    const resumedEvents = (await h.store.events(w.id)).filter((e) => e.type === 'WorkerResumed');
+    expect(resumedEvents).toHaveLength(1);
+  });
+});
+
+describe('a consumer killed at each step of a resume', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+
+  const points = [
+    'after-lock',
+    'after-hooks',
+    'after-commit',
+    'after-timeout-removal',
+    'after-respawn',
+    'before-ack',
+  ];
+  it.each(points)(
+    'killed %s: another consumer or the reconciler finishes with exactly one respawn',
+    async (point) => {
+      const victim = await h.spawnConsumer({
+        RP_FAULTS: `crash:${point}`,
+        STALLED_INTERVAL_MS: '1000',
+        LOCK_TTL_MS: '1000',
+      });
+      const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+      const s = await h.producer.suspend(w.id, {
+        reason: 'park',
+        conditions: { timeout: { duration_ms: 120_000 } },
+      });
+      const ticket = await h.producer.resume(w.id, 'survive the crash');
+      await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
+      expect(victim.signalCode).toBe('SIGKILL');
+
+      await h.startConsumer({ lockTtlMs: 1000, stalledIntervalMs: 1000, reconcileIntervalMs: 300 });
+      const outcome = await ticket.result({ timeoutMs: 30_000 });
+      expect(outcome).toMatchObject({ outcome: 'resumed', worker: { task: 'survive the crash' } });
+      const r = await waitFor('outbox finished', async () => {
+        const rec = await h.producer.getRecord(w.id);
+        return rec?.outbox === null ? rec : null;
+      });
+      expect(r.status).toBe('running');
+      expect(r.history).toEqual(['survive the crash']);
+      expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${s.version + 1}`]);
+      const timeouts = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+      expect(await timeouts.getJob(`timeout-${w.id}-${s.version}`)).toBeUndefined();
+      await timeouts.close();
+    },
+  );
+
+  it('killed after commit with no redelivery possible: the reconciler alone adds the respawn', async () => {
+    const victim = await h.spawnConsumer({
+      RP_FAULTS: 'crash:after-commit',
+      STALLED_INTERVAL_MS: '1000',
+      LOCK_TTL_MS: '1000',
+    });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    await h.producer.suspend(w.id, { reason: 'park' });
+    const ticket = await h.producer.resume(w.id, 'go');
+    await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
+    // Remove the orphaned request so only the reconciler can finish the committed outbox.
+    const resume = new Queue('resume', { connection: h.redis, prefix: h.prefix });
+    await h.redis.del(`${h.prefix}:resume:${ticket.jobId}:lock`);
+    await resume.remove(ticket.jobId);
+    await resume.close();
+    const consumer = await h.startConsumer({
+      lockTtlMs: 1000,
+      stalledIntervalMs: 60_000,
+      reconcileIntervalMs: 200,
+    });
+    await waitFor(
+      'reconciler to finish the outbox',
+      async () => (await h.producer.getRecord(w.id))?.outbox === null,
+    );
+    expect(await h.respawnJobIds()).toHaveLength(1);
+    expect(consumer.reconciler.stats.outboxesFinished).toBe(1);
+  });
+});

@@ -1,0 +1,119 @@
+// Shared test plumbing: a unique prefix per test, producers and consumers on the global test
+// Redis, child consumer processes, and readers for what landed on the queues.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { type Consumer, type ConsumerOptions, createConsumer } from '../../src/consumers/consumer.js';
+import { WorkerStore } from '../../src/lib/store/worker-store.js';
+import { createProducer } from '../../src/producers/producer.js';
+import type { Producer } from '../../src/producers/types.js';
+
+export const redisUrl = () => inject('redisUrl');
+
+export interface Harness {
+  prefix: string;
+  url: string;
+  producer: Producer;
+  redis: Redis;
+  store: WorkerStore;
+  tasks: Queue;
+  startConsumer(opts?: Partial<ConsumerOptions>): Promise<Consumer>;
+  spawnConsumer(env?: Record<string, string>): Promise<ChildProcess>;
+  respawnJobIds(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const CONSUMER_SCRIPT = fileURLToPath(new URL('./consumer-process.ts', import.meta.url));
+
+export async function createHarness(url = redisUrl()): Promise<Harness> {
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const producer = createProducer({ connection: url, prefix });
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const tasks = new Queue('tasks', { connection: redis, prefix });
+  const consumers: Consumer[] = [];
+  const children: ChildProcess[] = [];
+  return {
+    prefix,
+    url,
+    producer,
+    redis,
+    store: new WorkerStore(redis, prefix),
+    tasks,
+    async startConsumer(opts = {}) {
+      const consumer = createConsumer({
+        connection: url,
+        prefix,
+        concurrency: 8,
+        stalledIntervalMs: 1000,
+        reconcileIntervalMs: 500,
+        lockTtlMs: 2000,
+        ...opts,
+      });
+      consumers.push(consumer);
+      await consumer.start();
+      return consumer;
+    },
+    async spawnConsumer(env = {}) {
+      const child = spawn(process.execPath, ['--import', 'tsx', CONSUMER_SCRIPT], {
+        env: {
+          ...process.env,
+          REDIS_URL: url,
+          RESUME_PREFIX: prefix,
+          LOG_LEVEL: 'warn',
+          STALLED_INTERVAL_MS: '1000',
+          RECONCILE_INTERVAL_MS: '500',
+          LOCK_TTL_MS: '2000',
+          CONSUMER_CONCURRENCY: '8',
+          ...env,
+        },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code) => reject(new Error(`consumer process exited early with ${code}`)));
+      });
+      return child;
+    },
+    async respawnJobIds() {
+      const jobs = await tasks.getJobs(
+        ['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'],
+        0,
+        -1,
+      );
+      return jobs.map((j) => String(j.id));
+    },
+    async close() {
+      for (const child of children) {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGCONT');
+          child.kill('SIGKILL');
+        }
+      }
+      await Promise.all(consumers.map((c) => c.stop()));
+      await tasks.close();
+      await producer.disconnect();
+      await redis.quit();
+    },
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
