@@ -118,6 +118,10 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     }
   };
 
+  // A job id can be reused once its job is gone (an expired idempotency key); the enqueue time
+  // tells the two apart, and stays the same across redeliveries of one job.
+  const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
+
   const invalid = (job: Job, message: string) =>
     new UnrecoverableError(
       `RP-INVALID-JOB: ${job.queueName} job ${job.id} has an invalid payload: ${message}`,
@@ -129,7 +133,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       const parsed = ResumeJobSchema.safeParse(job.data);
       if (!parsed.success)
         throw invalid(job, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      return guard(job, token, () => engine.handleResume(String(job.id), parsed.data));
+      return guard(job, token, () => engine.handleResume(requestId(job), parsed.data));
     },
     { ...workerOptions, connection: workerConnection() },
   );
@@ -139,7 +143,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       const parsed = TimeoutJobSchema.safeParse(job.data);
       if (!parsed.success)
         throw invalid(job, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      return guard(job, token, () => engine.handleTimeout(String(job.id), parsed.data));
+      return guard(job, token, () => engine.handleTimeout(requestId(job), parsed.data));
     },
     { ...workerOptions, connection: workerConnection() },
   );

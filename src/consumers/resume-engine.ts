@@ -4,6 +4,12 @@
 import type { Logger } from 'pino';
 import { deadlineMember, type EffectRunner } from '../lib/effects.js';
 import { ResumeProcessorError, RpCode, type SuspendError, serializeError } from '../lib/errors.js';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  IdempotencyStore,
+  idempotencyConflict,
+  requestHash,
+} from '../lib/idempotency.js';
 import type { ResumeLock } from '../lib/lock/resume-lock.js';
 import { applyPreResumeModification, type LifecycleHook, runHookChain } from '../lib/policy/hooks.js';
 import { changedBeforeResume, notSuspended } from '../lib/policy/messages.js';
@@ -46,24 +52,45 @@ export type TimeoutOutcome =
 const MAX_CAS_ROUNDS = 3;
 
 export class ResumeEngine {
-  constructor(private readonly deps: EngineDeps) {}
+  private readonly idempotency: IdempotencyStore;
 
-  handleResume(jobId: string, job: ResumeJob): Promise<ResumeOutcome> {
+  constructor(private readonly deps: EngineDeps) {
+    this.idempotency = new IdempotencyStore(deps.store.client, deps.store.keys);
+  }
+
+  async handleResume(jobId: string, job: ResumeJob): Promise<ResumeOutcome> {
+    const key = job.idempotencyKey;
+    if (key === undefined)
+      return this.deps.lock.using(job.workerId, (signal) => this.resumeLocked(jobId, job, signal));
+    // Keyed: under the worker's lock, so two consumers holding the same key serialize here.
     return this.deps.lock.using(job.workerId, async (signal) => {
-      this.deps.fault('after-lock');
-      for (let round = 1; ; round++) {
-        const record = await this.readMarkingPending(job.workerId);
-        if (!record) return rejected(null, unknownWorker(job.workerId));
-        const finished = await this.finishOwnOutbox(record, jobId);
-        if (finished) return finished;
-        if (job.expectEpoch !== undefined && record.suspension?.epoch !== job.expectEpoch) {
-          return rejected(record, notSuspended(record.id, record.status));
-        }
-        const result = await this.resumeUnderLock(record, job.options, jobId, signal);
-        if (result !== 'conflict') return result;
-        if (round >= MAX_CAS_ROUNDS) throw changedBeforeResume(record.id, 'changed');
+      const hash = requestHash(job.workerId, job.options);
+      const applied = await this.idempotency.get(job.workerId, key);
+      if (applied) {
+        if (applied.payloadHash !== hash) return rejected(null, idempotencyConflict(job.workerId, key));
+        return { ...applied.outcome, replayed: true };
       }
+      const outcome = await this.resumeLocked(jobId, job, signal);
+      const ttl = job.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+      const first = await this.idempotency.remember(job.workerId, key, { payloadHash: hash, outcome }, ttl);
+      return first.outcome === outcome ? outcome : { ...first.outcome, replayed: true };
     });
+  }
+
+  private async resumeLocked(jobId: string, job: ResumeJob, signal: AbortSignal): Promise<ResumeOutcome> {
+    this.deps.fault('after-lock');
+    for (let round = 1; ; round++) {
+      const record = await this.readMarkingPending(job.workerId);
+      if (!record) return rejected(null, unknownWorker(job.workerId));
+      const finished = await this.finishOwnOutbox(record, jobId);
+      if (finished) return finished;
+      if (job.expectEpoch !== undefined && record.suspension?.epoch !== job.expectEpoch) {
+        return rejected(record, notSuspended(record.id, record.status));
+      }
+      const result = await this.resumeUnderLock(record, job.options, jobId, signal);
+      if (result !== 'conflict') return result;
+      if (round >= MAX_CAS_ROUNDS) throw changedBeforeResume(record.id, 'changed');
+    }
   }
 
   handleTimeout(jobId: string, job: TimeoutJob): Promise<TimeoutOutcome> {

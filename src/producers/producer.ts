@@ -6,6 +6,13 @@ import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { deadlineMember, EffectRunner } from '../lib/effects.js';
 import { ResumeProcessorError, RpCode } from '../lib/errors.js';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  IdempotencyStore,
+  idempotencyConflict,
+  idempotencyJobId,
+  requestHash,
+} from '../lib/idempotency.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
 import { invalidResumeInput } from '../lib/policy/messages.js';
 import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
@@ -20,6 +27,7 @@ import {
 } from '../lib/policy/transitions.js';
 import type {
   JsonValue,
+  ResumeOptions,
   ResumeOutcome,
   Transcript,
   WorkerRecord,
@@ -52,6 +60,8 @@ export interface ProducerOptions {
   connection: string | Redis;
   prefix?: string;
   now?: () => number;
+  /** How long an idempotency key's first outcome is kept (default 24 h). */
+  idempotencyTtlMs?: number;
 }
 
 const MAX_CAS_ATTEMPTS = 8;
@@ -60,23 +70,32 @@ export function createProducer(opts: ProducerOptions): Producer {
   const owned = typeof opts.connection === 'string';
   const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
   const prefix = opts.prefix ?? 'rp';
-  return new ResumeProducer(redis, owned, prefix, opts.now ?? Date.now);
+  return new ResumeProducer(
+    redis,
+    owned,
+    prefix,
+    opts.now ?? Date.now,
+    opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+  );
 }
 
 class ResumeProducer implements Producer {
   private readonly store: WorkerStore;
   private readonly queues: QueueSet;
   private readonly effects: EffectRunner;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(
     private readonly redis: Redis,
     private readonly ownsConnection: boolean,
     prefix: string,
     private readonly clock: () => number,
+    private readonly idempotencyTtlMs: number,
   ) {
     this.store = new WorkerStore(redis, prefix);
     this.queues = createQueues(redis, prefix);
     this.effects = new EffectRunner(redis, this.store.keys, this.queues);
+    this.idempotency = new IdempotencyStore(redis, this.store.keys);
   }
 
   async registerWorker(input: RegisterWorkerInput): Promise<WorkerSummary> {
@@ -181,15 +200,47 @@ class ResumeProducer implements Producer {
     if (resumeInputText(options).kind === 'invalid') throw invalidResumeInput(id);
     const exists = await this.redis.exists(this.store.keys.worker(id));
     if (!exists) throw unknownWorker(id);
+    if (idempotencyKey === undefined) {
+      const jobId = `r-${randomUUID()}`;
+      await this.queues.resume.add(
+        'resume',
+        { workerId: id, options, requestedAtMs: this.clock() } satisfies ResumeJob,
+        {
+          jobId,
+        },
+      );
+      return this.ticket(jobId, id);
+    }
+    return this.keyedResume(id, options, idempotencyKey);
+  }
+
+  /**
+   * A keyed request: an applied key replays its first outcome; an in-flight one joins the same job
+   * (its id is derived from the key); a different payload under the same key is a conflict.
+   */
+  private async keyedResume(id: string, options: ResumeOptions, key: string): Promise<ResumeTicket> {
+    const hash = requestHash(id, options);
+    const jobId = idempotencyJobId(id, key);
+    const applied = await this.idempotency.get(id, key);
+    if (applied) {
+      if (applied.payloadHash !== hash) throw idempotencyConflict(id, key);
+      const outcome: ResumeOutcome = { ...applied.outcome, replayed: true };
+      return { jobId, workerId: id, result: async () => outcome };
+    }
+    const existing = await Job.fromId(this.queues.resume, jobId);
+    if (existing?.finishedOn) await existing.remove(); // its key expired: the key may be used afresh
     const job: ResumeJob = {
       workerId: id,
       options,
       requestedAtMs: this.clock(),
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      idempotencyKey: key,
+      idempotencyTtlMs: this.idempotencyTtlMs,
     };
-    const jobId =
-      idempotencyKey === undefined ? `r-${randomUUID()}` : `k-${digest(`${id}\u0000${idempotencyKey}`)}`;
     await this.queues.resume.add('resume', job, { jobId });
+    const queued = await Job.fromId(this.queues.resume, jobId);
+    const queuedData = queued?.data as ResumeJob | undefined;
+    if (queuedData && requestHash(queuedData.workerId, queuedData.options) !== hash)
+      throw idempotencyConflict(id, key);
     return this.ticket(jobId, id);
   }
 

@@ -16,6 +16,8 @@ export const ResumeJobSchema = z.object({
   workerId: WorkerIdSchema,
   options: ResumeOptionsSchema,
   idempotencyKey: z.string().min(1).max(200).optional(),
+  /** How long the key's first outcome is kept (ms); only with idempotencyKey. */
+  idempotencyTtlMs: z.number().int().positive().optional(),
   /** Set by event delivery: the resume applies only to the suspension that registered the trigger. */
   expectEpoch: z.number().int().positive().optional(),
   requestedAtMs: z.number().int().nonnegative(),
