@@ -26,6 +26,7 @@ export type {
 export { QUEUE_NAMES } from './lib/queues/catalog.js';
 export type { ProducerOptions } from './producers/producer.js';
 export { createProducer } from './producers/producer.js';
+export type { PostSuspendPayload, PreSuspendPayload, SuspendHooks } from './producers/suspend-hooks.js';
 export type {
   DeliverEventInput,
   Producer,

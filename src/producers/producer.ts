@@ -13,6 +13,7 @@ import {
   idempotencyJobId,
   requestHash,
 } from '../lib/idempotency.js';
+import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
 import { invalidResumeInput } from '../lib/policy/messages.js';
 import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
@@ -28,7 +29,6 @@ import {
 import type {
   JsonValue,
   ResumeOptions,
-  ResumeOutcome,
   Transcript,
   WorkerRecord,
   WorkerSummary,
@@ -37,6 +37,8 @@ import { type ResumeJob, WorkerIdSchema } from '../lib/queues/catalog.js';
 import { createQueues, type QueueSet } from '../lib/queues/queues.js';
 import { connect } from '../lib/redis.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
+import { settledTicket, ticketFor } from './ticket.js';
 import type {
   DeliverEventInput,
   FinishInput,
@@ -62,6 +64,8 @@ export interface ProducerOptions {
   now?: () => number;
   /** How long an idempotency key's first outcome is kept (default 24 h). */
   idempotencyTtlMs?: number;
+  hooks?: SuspendHooks;
+  logger?: Logger;
 }
 
 const MAX_CAS_ATTEMPTS = 8;
@@ -70,13 +74,25 @@ export function createProducer(opts: ProducerOptions): Producer {
   const owned = typeof opts.connection === 'string';
   const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
   const prefix = opts.prefix ?? 'rp';
-  return new ResumeProducer(
+  return new ResumeProducer({
     redis,
-    owned,
+    ownsConnection: owned,
     prefix,
-    opts.now ?? Date.now,
-    opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
-  );
+    clock: opts.now ?? Date.now,
+    idempotencyTtlMs: opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    hooks: opts.hooks ?? {},
+    logger: (opts.logger ?? silentLogger).child({ component: 'producer' }),
+  });
+}
+
+interface ProducerDeps {
+  redis: Redis;
+  ownsConnection: boolean;
+  prefix: string;
+  clock: () => number;
+  idempotencyTtlMs: number;
+  hooks: SuspendHooks;
+  logger: Logger;
 }
 
 class ResumeProducer implements Producer {
@@ -85,13 +101,13 @@ class ResumeProducer implements Producer {
   private readonly effects: EffectRunner;
   private readonly idempotency: IdempotencyStore;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly ownsConnection: boolean,
-    prefix: string,
-    private readonly clock: () => number,
-    private readonly idempotencyTtlMs: number,
-  ) {
+  private readonly redis: Redis;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: ProducerDeps) {
+    const { redis, prefix } = deps;
+    this.redis = redis;
+    this.clock = deps.clock;
     this.store = new WorkerStore(redis, prefix);
     this.queues = createQueues(redis, prefix);
     this.effects = new EffectRunner(redis, this.store.keys, this.queues);
@@ -129,6 +145,17 @@ class ResumeProducer implements Producer {
     const id = parseInput(WorkerIdSchema, workerId, 'workerId');
     const v = parseInput(SuspendSchema, input, 'options');
     const conditions = parseResumeConditions(v.conditions);
+    const initiator = v.initiator ?? 'operator';
+    // Harn runs PreSuspend before any status check; a block leaves the worker as it is.
+    const pre = await runPreSuspend(this.deps.hooks, {
+      event: 'PreSuspend',
+      worker: { id },
+      reason: v.reason ?? '',
+      initiator,
+      conditions: v.conditions ?? null,
+    });
+    if (pre.kind === 'block')
+      return { ...summarize(await this.mustRead(id)), pre_suspend_denied: pre.reason };
     for (let attempt = 1; ; attempt++) {
       const record = await this.mustRead(id);
       this.checkExpectedVersion(record, v.expectVersion);
@@ -136,8 +163,8 @@ class ResumeProducer implements Producer {
       const decision = decideSuspend(
         record,
         {
-          reason: v.reason ?? '',
-          initiator: v.initiator ?? 'operator',
+          reason: pre.reason,
+          initiator,
           rawConditions: v.conditions ?? null,
           conditions,
           ...(v.suspendedAtTurn === undefined ? {} : { suspendedAtTurn: v.suspendedAtTurn }),
@@ -164,6 +191,11 @@ class ResumeProducer implements Producer {
         continue;
       }
       await this.armSuspension(next);
+      await runPostSuspend(
+        this.deps.hooks,
+        { event: 'PostSuspend', worker: { id }, reason: pre.reason, snapshot_path: next.snapshot_path },
+        this.deps.logger,
+      );
       return summarize(next);
     }
   }
@@ -224,8 +256,7 @@ class ResumeProducer implements Producer {
     const applied = await this.idempotency.get(id, key);
     if (applied) {
       if (applied.payloadHash !== hash) throw idempotencyConflict(id, key);
-      const outcome: ResumeOutcome = { ...applied.outcome, replayed: true };
-      return { jobId, workerId: id, result: async () => outcome };
+      return settledTicket(jobId, id, { ...applied.outcome, replayed: true });
     }
     const existing = await Job.fromId(this.queues.resume, jobId);
     if (existing?.finishedOn) await existing.remove(); // its key expired: the key may be used afresh
@@ -234,7 +265,7 @@ class ResumeProducer implements Producer {
       options,
       requestedAtMs: this.clock(),
       idempotencyKey: key,
-      idempotencyTtlMs: this.idempotencyTtlMs,
+      idempotencyTtlMs: this.deps.idempotencyTtlMs,
     };
     await this.queues.resume.add('resume', job, { jobId });
     const queued = await Job.fromId(this.queues.resume, jobId);
@@ -334,11 +365,11 @@ class ResumeProducer implements Producer {
 
   async disconnect(): Promise<void> {
     await this.queues.close();
-    if (this.ownsConnection) await this.redis.quit();
+    if (this.deps.ownsConnection) await this.redis.quit();
   }
 
   private ticket(jobId: string, workerId: string): ResumeTicket {
-    return { jobId, workerId, result: (o) => waitForOutcome(this.queues, jobId, o?.timeoutMs ?? 30_000) };
+    return ticketFor(this.queues, jobId, workerId);
   }
 
   private async mustRead(id: string): Promise<WorkerRecord> {
@@ -350,34 +381,6 @@ class ResumeProducer implements Producer {
   private checkExpectedVersion(record: WorkerRecord, expected: number | undefined): void {
     if (expected !== undefined && record.version !== expected)
       throw versionConflict(record.id, expected, record.version);
-  }
-}
-
-async function waitForOutcome(queues: QueueSet, jobId: string, timeoutMs: number): Promise<ResumeOutcome> {
-  const deadline = Date.now() + timeoutMs;
-  let pause = 5;
-  for (;;) {
-    const job = await Job.fromId(queues.resume, jobId);
-    if (job?.finishedOn && job.returnvalue !== undefined && job.returnvalue !== null) {
-      return job.returnvalue as ResumeOutcome;
-    }
-    if (job?.finishedOn && job.failedReason) {
-      throw new ResumeProcessorError(
-        RpCode.InvalidJob,
-        `resume request ${jobId} failed: ${job.failedReason}`,
-      );
-    }
-    if (Date.now() >= deadline) {
-      throw new ResumeProcessorError(
-        RpCode.Timeout,
-        `no outcome for resume request ${jobId} after ${timeoutMs} ms (is a consumer running?)`,
-        {
-          retryable: true,
-        },
-      );
-    }
-    await new Promise((r) => setTimeout(r, pause));
-    pause = Math.min(pause * 2, 100);
   }
 }
 

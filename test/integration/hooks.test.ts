@@ -95,3 +95,47 @@ describe('PreResume and PostResume hooks', () => {
     expect((await h.producer.getWorker(w.id))?.version).toBe(s.version);
   });
 });
+
+describe('PreSuspend and PostSuspend hooks', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+
+  it('PreSuspend block leaves the worker running with pre_suspend_denied; modify rewrites the reason', async () => {
+    const { createProducer } = await import('../../src/producers/producer.js');
+    const posts: unknown[] = [];
+    const guarded = createProducer({
+      connection: h.url,
+      prefix: h.prefix,
+      hooks: {
+        preSuspend: [
+          (p) => (p.reason === 'forbidden' ? { block: true, reason: 'not during a deploy' } : undefined),
+          (p) => ({ modify: { ...p, reason: `[policy] ${p.reason}` } }),
+        ],
+        postSuspend: [
+          (p) => {
+            posts.push(p);
+          },
+          () => {
+            throw new Error('advisory only');
+          },
+        ],
+      },
+    });
+    const w = await guarded.registerWorker({ name: 'w', task: 't' });
+    const denied = await guarded.suspend(w.id, { reason: 'forbidden' });
+    expect(denied).toMatchObject({
+      status: 'running',
+      version: w.version,
+      pre_suspend_denied: 'not during a deploy',
+    });
+    const s = await guarded.suspend(w.id, { reason: 'waiting' });
+    expect(s.suspension?.reason).toBe('[policy] waiting');
+    expect(posts).toEqual([
+      { event: 'PostSuspend', worker: { id: w.id }, reason: '[policy] waiting', snapshot_path: null },
+    ]);
+    await guarded.disconnect();
+  });
+});
