@@ -176,11 +176,17 @@ class ResumeProducer implements Producer {
       if (decision.kind === 'reject') throw decision.error;
       const next = decision.next;
       const s = next.suspension;
-      // Intent first: the deadline index entry exists before the commit, so a producer that dies
-      // right after committing still leaves the reconciler a timeout to arm. Stale entries are dropped.
+      // Intent first: the deadline entry and the trigger bindings exist before the commit, so a
+      // producer that dies right after committing still leaves the reconciler a timeout to arm and
+      // events a worker to find. Entries for an epoch that never committed are dropped as stale.
+      const intents: Promise<unknown>[] = [];
       if (s?.deadline_ms !== undefined) {
-        await this.redis.zadd(this.store.keys.deadlines, s.deadline_ms, deadlineMember(id, s.epoch));
+        intents.push(this.redis.zadd(this.store.keys.deadlines, s.deadline_ms, deadlineMember(id, s.epoch)));
       }
+      for (const topic of s?.auto_resume_trigger?.match_events ?? []) {
+        intents.push(this.redis.hset(this.store.keys.trigger(topic), id, String(s?.epoch)));
+      }
+      await Promise.all(intents);
       const result = await this.store.commit(record.version, next, {
         type: 'WorkerSuspended',
         data: { epoch: s?.epoch },
@@ -213,9 +219,6 @@ class ResumeProducer implements Producer {
           { jobId: s.timeout_job_id, delay },
         ),
       );
-    }
-    for (const topic of s.auto_resume_trigger?.match_events ?? []) {
-      tasks.push(this.redis.hset(this.store.keys.trigger(topic), record.id, String(s.epoch)));
     }
     await Promise.all(tasks);
   }
