@@ -15,6 +15,7 @@ export {
 export type { DigestFn } from './lib/policy/transcript.js';
 export { defaultDigest } from './lib/policy/transcript.js';
 export type {
+  JsonObject,
   JsonValue,
   PreResumePayload,
   RespawnPayload,
@@ -24,8 +25,12 @@ export type {
   WorkerSummary,
 } from './lib/policy/types.js';
 export { QUEUE_NAMES } from './lib/queues/catalog.js';
+export type { HarnSnapshotImport } from './lib/snapshot/harn-snapshot.js';
+export { convertHarnSnapshot, exportHarnSnapshot, parseHarnSnapshot } from './lib/snapshot/harn-snapshot.js';
+export { isSnapshotPath, readSnapshotFile, writeSnapshotFile } from './lib/snapshot/snapshot-files.js';
 export type { ProducerOptions } from './producers/producer.js';
 export { createProducer } from './producers/producer.js';
+export type { ImportOptions, ImportResult } from './producers/snapshots.js';
 export type { PostSuspendPayload, PreSuspendPayload, SuspendHooks } from './producers/suspend-hooks.js';
 export type {
   DeliverEventInput,

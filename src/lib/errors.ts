@@ -27,6 +27,7 @@ export const RpCode = {
   Timeout: 'RP-TIMEOUT',
   HookFailed: 'RP-HOOK-FAILED',
   CorruptRecord: 'RP-CORRUPT-RECORD',
+  SnapshotWriteFailed: 'RP-SNAPSHOT-WRITE',
 } as const;
 
 export type HarnErrorCode = (typeof HarnCode)[keyof typeof HarnCode];

@@ -15,7 +15,7 @@ import {
 } from '../lib/idempotency.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
-import { invalidResumeInput } from '../lib/policy/messages.js';
+import { invalidResumeInput, missingTarget, snapshotInvalid } from '../lib/policy/messages.js';
 import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
 import { summarize } from '../lib/policy/summary.js';
 import {
@@ -36,7 +36,9 @@ import type {
 import { type ResumeJob, WorkerIdSchema } from '../lib/queues/catalog.js';
 import { createQueues, type QueueSet } from '../lib/queues/queues.js';
 import { connect } from '../lib/redis.js';
+import { DEFAULT_WORKER_STATE_DIR, isSnapshotPath } from '../lib/snapshot/snapshot-files.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
 import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
 import { settledTicket, ticketFor } from './ticket.js';
 import type {
@@ -66,6 +68,8 @@ export interface ProducerOptions {
   idempotencyTtlMs?: number;
   hooks?: SuspendHooks;
   logger?: Logger;
+  /** Where bare worker ids are looked up as snapshots and exported to (Harn's HARN_WORKER_STATE_DIR). */
+  stateDir?: string;
 }
 
 const MAX_CAS_ATTEMPTS = 8;
@@ -82,6 +86,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     idempotencyTtlMs: opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
     hooks: opts.hooks ?? {},
     logger: (opts.logger ?? silentLogger).child({ component: 'producer' }),
+    stateDir: opts.stateDir ?? DEFAULT_WORKER_STATE_DIR,
   });
 }
 
@@ -93,6 +98,7 @@ interface ProducerDeps {
   idempotencyTtlMs: number;
   hooks: SuspendHooks;
   logger: Logger;
+  stateDir: string;
 }
 
 class ResumeProducer implements Producer {
@@ -100,6 +106,7 @@ class ResumeProducer implements Producer {
   private readonly queues: QueueSet;
   private readonly effects: EffectRunner;
   private readonly idempotency: IdempotencyStore;
+  private readonly snapshots: SnapshotPort;
 
   private readonly redis: Redis;
   private readonly clock: () => number;
@@ -112,6 +119,25 @@ class ResumeProducer implements Producer {
     this.queues = createQueues(redis, prefix);
     this.effects = new EffectRunner(redis, this.store.keys, this.queues);
     this.idempotency = new IdempotencyStore(redis, this.store.keys);
+    this.snapshots = new SnapshotPort({
+      store: this.store,
+      redis,
+      clock: deps.clock,
+      stateDir: deps.stateDir,
+      arm: (record) => this.armSuspension(record),
+    });
+  }
+
+  importSnapshot(target: string, opts: ImportOptions = {}): Promise<ImportResult[]> {
+    return this.snapshots.importSnapshot(target, opts);
+  }
+
+  async exportSnapshot(
+    workerId: string,
+    path?: string,
+  ): Promise<{ path: string; snapshot: Record<string, unknown> }> {
+    const record = await this.mustRead(parseInput(WorkerIdSchema, workerId, 'workerId'));
+    return this.snapshots.exportSnapshot(record, path);
   }
 
   async registerWorker(input: RegisterWorkerInput): Promise<WorkerSummary> {
@@ -229,10 +255,15 @@ class ResumeProducer implements Producer {
     continueTranscript?: boolean | null,
     opts: { idempotencyKey?: string } = {},
   ): Promise<ResumeTicket> {
-    const id = parseInput(WorkerIdSchema, target, 'target');
     const { idempotencyKey } = parseInput(ResumeRequestOptionsSchema, opts, 'options');
     const options = parseResumeOptions(inputOrOptions, continueTranscript);
-    if (resumeInputText(options).kind === 'invalid') throw invalidResumeInput(id);
+    if (typeof target !== 'string' || target.trim() === '') throw missingTarget();
+    // Validate everything before a cold load writes anything (validate before mutate).
+    if (resumeInputText(options).kind === 'invalid')
+      throw invalidResumeInput(isSnapshotPath(target) ? undefined : target);
+    const id = isSnapshotPath(target)
+      ? await this.importForResume(target)
+      : parseInput(WorkerIdSchema, target, 'target');
     const exists = await this.redis.exists(this.store.keys.worker(id));
     if (!exists) throw unknownWorker(id);
     if (idempotencyKey === undefined) {
@@ -247,6 +278,15 @@ class ResumeProducer implements Producer {
       return this.ticket(jobId, id);
     }
     return this.keyedResume(id, options, idempotencyKey);
+  }
+
+  /** `resume("path/worker.json", …)`: a cold load, then a resume of what was loaded. */
+  private async importForResume(path: string): Promise<string> {
+    const [first, ...rest] = await this.snapshots.importSnapshot(path);
+    if (!first || rest.length > 0 || !('worker' in first)) {
+      throw snapshotInvalid(path, 'resume takes one snapshot file, not a directory');
+    }
+    return first.worker.id;
   }
 
   /**

@@ -9,6 +9,7 @@ import type {
   WorkerStatus,
   WorkerSummary,
 } from '../lib/policy/types.js';
+import type { ImportOptions, ImportResult } from './snapshots.js';
 
 export interface RegisterWorkerInput {
   id?: string;
@@ -72,5 +73,12 @@ export interface Producer {
   getWorker(workerId: string): Promise<WorkerSummary | null>;
   getRecord(workerId: string): Promise<WorkerRecord | null>;
   listWorkers(filter?: { status?: WorkerStatus }): Promise<WorkerSummary[]>;
+  /** Imports a Harn `worker_snapshot` file, or every *.json file of a directory. */
+  importSnapshot(target: string, opts?: ImportOptions): Promise<ImportResult[]>;
+  /** Writes the worker as a Harn `worker_snapshot` file (default `<stateDir>/<id>.json`). */
+  exportSnapshot(
+    workerId: string,
+    path?: string,
+  ): Promise<{ path: string; snapshot: Record<string, unknown> }>;
   disconnect(): Promise<void>;
 }
