@@ -1,22 +1,13 @@
 // The producer API: validates input, writes worker state with one CAS per change, and enqueues
 // resume requests and delayed timeout jobs. Resumes themselves happen in consumers.
 
-import { createHash, randomUUID } from 'node:crypto';
-import { Job } from 'bullmq';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { deadlineMember, EffectRunner } from '../lib/effects.js';
 import { ResumeProcessorError, RpCode } from '../lib/errors.js';
-import {
-  DEFAULT_IDEMPOTENCY_TTL_MS,
-  IdempotencyStore,
-  idempotencyConflict,
-  idempotencyJobId,
-  requestHash,
-} from '../lib/idempotency.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotencyStore } from '../lib/idempotency.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
-import { invalidResumeInput, missingTarget, snapshotInvalid } from '../lib/policy/messages.js';
-import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
 import { summarize } from '../lib/policy/summary.js';
 import {
   decideFinish,
@@ -26,38 +17,25 @@ import {
   newWorkerRecord,
   nowFrom,
 } from '../lib/policy/transitions.js';
-import type {
-  JsonValue,
-  ResumeOptions,
-  Transcript,
-  WorkerRecord,
-  WorkerSummary,
-} from '../lib/policy/types.js';
-import { type ResumeJob, WorkerIdSchema } from '../lib/queues/catalog.js';
+import type { JsonValue, Transcript, WorkerRecord, WorkerSummary } from '../lib/policy/types.js';
+import { WorkerIdSchema } from '../lib/queues/catalog.js';
 import { createQueues, type QueueSet } from '../lib/queues/queues.js';
 import { connect } from '../lib/redis.js';
-import { DEFAULT_WORKER_STATE_DIR, isSnapshotPath } from '../lib/snapshot/snapshot-files.js';
+import { DEFAULT_WORKER_STATE_DIR } from '../lib/snapshot/snapshot-files.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { ResumeRequests, unknownWorker } from './resume-requests.js';
 import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
 import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
-import { settledTicket, ticketFor } from './ticket.js';
 import type {
   DeliverEventInput,
   FinishInput,
   Producer,
   RegisterWorkerInput,
+  ResumeRequestOptions,
   ResumeTicket,
   SuspendInput,
 } from './types.js';
-import {
-  DeliverEventSchema,
-  FinishSchema,
-  ListSchema,
-  parseInput,
-  RegisterSchema,
-  ResumeRequestOptionsSchema,
-  SuspendSchema,
-} from './validation.js';
+import { FinishSchema, ListSchema, parseInput, RegisterSchema, SuspendSchema } from './validation.js';
 
 export interface ProducerOptions {
   /** A redis:// URL (the producer owns the connection) or an ioredis client (the caller owns it). */
@@ -105,8 +83,8 @@ class ResumeProducer implements Producer {
   private readonly store: WorkerStore;
   private readonly queues: QueueSet;
   private readonly effects: EffectRunner;
-  private readonly idempotency: IdempotencyStore;
   private readonly snapshots: SnapshotPort;
+  private readonly requests: ResumeRequests;
 
   private readonly redis: Redis;
   private readonly clock: () => number;
@@ -118,13 +96,21 @@ class ResumeProducer implements Producer {
     this.store = new WorkerStore(redis, prefix);
     this.queues = createQueues(redis, prefix);
     this.effects = new EffectRunner(redis, this.store.keys, this.queues);
-    this.idempotency = new IdempotencyStore(redis, this.store.keys);
     this.snapshots = new SnapshotPort({
       store: this.store,
       redis,
       clock: deps.clock,
       stateDir: deps.stateDir,
       arm: (record) => this.armSuspension(record),
+    });
+    this.requests = new ResumeRequests({
+      redis,
+      store: this.store,
+      queues: this.queues,
+      idempotency: new IdempotencyStore(redis, this.store.keys),
+      snapshots: this.snapshots,
+      clock: deps.clock,
+      idempotencyTtlMs: deps.idempotencyTtlMs,
     });
   }
 
@@ -249,105 +235,17 @@ class ResumeProducer implements Producer {
     await Promise.all(tasks);
   }
 
-  async resume(
+  resume(
     target: string,
     inputOrOptions?: JsonValue,
     continueTranscript?: boolean | null,
-    opts: { idempotencyKey?: string } = {},
+    opts: ResumeRequestOptions = {},
   ): Promise<ResumeTicket> {
-    const { idempotencyKey } = parseInput(ResumeRequestOptionsSchema, opts, 'options');
-    const options = parseResumeOptions(inputOrOptions, continueTranscript);
-    if (typeof target !== 'string' || target.trim() === '') throw missingTarget();
-    // Validate everything before a cold load writes anything (validate before mutate).
-    if (resumeInputText(options).kind === 'invalid')
-      throw invalidResumeInput(isSnapshotPath(target) ? undefined : target);
-    const id = isSnapshotPath(target)
-      ? await this.importForResume(target)
-      : parseInput(WorkerIdSchema, target, 'target');
-    const exists = await this.redis.exists(this.store.keys.worker(id));
-    if (!exists) throw unknownWorker(id);
-    if (idempotencyKey === undefined) {
-      const jobId = `r-${randomUUID()}`;
-      await this.queues.resume.add(
-        'resume',
-        { workerId: id, options, requestedAtMs: this.clock() } satisfies ResumeJob,
-        {
-          jobId,
-        },
-      );
-      return this.ticket(jobId, id);
-    }
-    return this.keyedResume(id, options, idempotencyKey);
+    return this.requests.resume(target, inputOrOptions, continueTranscript, opts);
   }
 
-  /** `resume("path/worker.json", …)`: a cold load, then a resume of what was loaded. */
-  private async importForResume(path: string): Promise<string> {
-    const [first, ...rest] = await this.snapshots.importSnapshot(path);
-    if (!first || rest.length > 0 || !('worker' in first)) {
-      throw snapshotInvalid(path, 'resume takes one snapshot file, not a directory');
-    }
-    return first.worker.id;
-  }
-
-  /**
-   * A keyed request: an applied key replays its first outcome; an in-flight one joins the same job
-   * (its id is derived from the key); a different payload under the same key is a conflict.
-   */
-  private async keyedResume(id: string, options: ResumeOptions, key: string): Promise<ResumeTicket> {
-    const hash = requestHash(id, options);
-    const jobId = idempotencyJobId(id, key);
-    const applied = await this.idempotency.get(id, key);
-    if (applied) {
-      if (applied.payloadHash !== hash) throw idempotencyConflict(id, key);
-      return settledTicket(jobId, id, { ...applied.outcome, replayed: true });
-    }
-    const existing = await Job.fromId(this.queues.resume, jobId);
-    if (existing?.finishedOn) await existing.remove(); // its key expired: the key may be used afresh
-    const job: ResumeJob = {
-      workerId: id,
-      options,
-      requestedAtMs: this.clock(),
-      idempotencyKey: key,
-      idempotencyTtlMs: this.deps.idempotencyTtlMs,
-    };
-    await this.queues.resume.add('resume', job, { jobId });
-    const queued = await Job.fromId(this.queues.resume, jobId);
-    const queuedData = queued?.data as ResumeJob | undefined;
-    if (queuedData && requestHash(queuedData.workerId, queuedData.options) !== hash)
-      throw idempotencyConflict(id, key);
-    return this.ticket(jobId, id);
-  }
-
-  async deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]> {
-    const e = parseInput(DeliverEventSchema, event, 'event');
-    const waiting = await this.redis.hgetall(this.store.keys.trigger(e.kind));
-    const triggerEvent: JsonValue = {
-      provider: e.provider,
-      kind: e.kind,
-      id: e.id,
-      payload: e.payload ?? null,
-      dedupe_key: e.dedupe_key ?? `${e.provider}:${e.kind}:${e.id}`,
-    };
-    const tickets: ResumeTicket[] = [];
-    for (const [workerId, epoch] of Object.entries(waiting)) {
-      const job: ResumeJob = {
-        workerId,
-        options: {
-          inputPresent: e.payload !== undefined && e.payload !== null,
-          input: e.payload ?? null,
-          continueTranscript: true,
-          initiator: 'triggered',
-          triggerEvent,
-        },
-        expectEpoch: Number(epoch),
-        requestedAtMs: this.clock(),
-      };
-      // One job per (worker, suspension, event): a redelivered event is deduplicated by BullMQ.
-      const jobId = `e-${digest(`${workerId}\u0000${epoch}\u0000${e.provider}\u0000${e.id}`)}`;
-      await this.queues.resume.add('resume', job, { jobId });
-      tickets.push(this.ticket(jobId, workerId));
-    }
-    return tickets;
+  deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]> {
+    return this.requests.deliverEvent(event);
   }
 
   close(workerId: string, opts: { graceful?: boolean } = {}): Promise<WorkerSummary> {
@@ -411,10 +309,6 @@ class ResumeProducer implements Producer {
     if (this.deps.ownsConnection) await this.redis.quit();
   }
 
-  private ticket(jobId: string, workerId: string): ResumeTicket {
-    return ticketFor(this.queues, jobId, workerId);
-  }
-
   private async mustRead(id: string): Promise<WorkerRecord> {
     const record = await this.store.read(id);
     if (!record) throw unknownWorker(id);
@@ -426,11 +320,6 @@ class ResumeProducer implements Producer {
       throw versionConflict(record.id, expected, record.version);
   }
 }
-
-const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 40);
-
-const unknownWorker = (id: string) =>
-  new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${id}`, { workerId: id });
 
 const versionConflict = (id: string, expected: number, current: number | null) =>
   new ResumeProcessorError(
