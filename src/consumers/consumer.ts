@@ -12,7 +12,7 @@ import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
 import type { RespawnPayload } from '../lib/policy/types.js';
 import { QUEUE_NAMES, RespawnJobSchema, ResumeJobSchema, TimeoutJobSchema } from '../lib/queues/catalog.js';
 import { createQueues } from '../lib/queues/queues.js';
-import { checkEvictionPolicy, connect } from '../lib/redis.js';
+import { checkEvictionPolicy, connect, reportConnectionErrors } from '../lib/redis.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
 import { type FaultHook, noFaults } from './faults.js';
 import { Reconciler } from './reconciler.js';
@@ -62,9 +62,14 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const connections: Redis[] = [storeRedis, queueRedis, ...lockRedis];
   const workerConnection = () => {
     const c = connect(opts.connection, 'worker');
+    c.on('error', () => {}); // reported once, via the store connection
     connections.push(c);
     return c;
   };
+  const onRedis = (level: 'warn' | 'info', message: string, err?: Error) =>
+    level === 'warn' ? logger.warn({ err }, message) : logger.info(message);
+  reportConnectionErrors(storeRedis, onRedis);
+  for (const c of [queueRedis, ...lockRedis]) c.on('error', () => {}); // reported once, via storeRedis
   const store = new WorkerStore(storeRedis, prefix);
   const queues = createQueues(queueRedis, prefix);
   const lock = new ResumeLock({ clients: lockRedis, keyFor: store.keys.lock, ttlMs: lockTtlMs });
@@ -163,7 +168,13 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     );
   }
   for (const w of workers) {
-    w.on('error', (err) => logger.error({ err, queue: w.name }, 'queue worker error (will retry)'));
+    let lastError = 0;
+    w.on('error', (err) => {
+      // One line per 5 s: while Redis is away every reconnect attempt raises the same error.
+      if (Date.now() - lastError < 5000) return;
+      lastError = Date.now();
+      logger.error({ err, queue: w.name }, 'queue worker error; retrying with backoff');
+    });
     w.on('failed', (job, err) => logger.warn({ jobId: job?.id, queue: w.name, err }, 'job failed'));
   }
 

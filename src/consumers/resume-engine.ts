@@ -78,6 +78,15 @@ export class ResumeEngine {
   }
 
   private async resumeLocked(jobId: string, job: ResumeJob, signal: AbortSignal): Promise<ResumeOutcome> {
+    const outcome = await this.decideAndCommit(jobId, job, signal);
+    // Nothing was committed by a rejected or blocked request: its intent mark can go now (any
+    // outbox of the record was finished before deciding, so no orphan hides behind the mark).
+    if (outcome.outcome !== 'resumed')
+      await this.deps.store.client.zrem(this.deps.store.keys.pending, job.workerId);
+    return outcome;
+  }
+
+  private async decideAndCommit(jobId: string, job: ResumeJob, signal: AbortSignal): Promise<ResumeOutcome> {
     this.deps.fault('after-lock');
     for (let round = 1; ; round++) {
       const record = await this.readMarkingPending(job.workerId);
@@ -110,7 +119,10 @@ export class ResumeEngine {
             if (round >= MAX_CAS_ROUNDS) throw changedBeforeResume(record.id, 'changed');
             continue;
           }
-          await store.client.zrem(store.keys.deadlines, deadlineMember(job.workerId, job.epoch));
+          await Promise.all([
+            store.client.zrem(store.keys.deadlines, deadlineMember(job.workerId, job.epoch)),
+            result.outcome === 'resumed' ? null : store.client.zrem(store.keys.pending, job.workerId),
+          ]);
           return result;
         }
         this.checkLock(signal, record.id);
@@ -258,7 +270,8 @@ export class ResumeEngine {
     // Intent first: a commit that follows may leave effects; the reconciler looks here for them.
     const [record] = await Promise.all([
       store.read(workerId),
-      store.client.zadd(store.keys.pending, this.deps.now(), workerId),
+      // NX: an older mark (a real orphan) keeps its age, so the reconciler is not delayed by traffic.
+      store.client.zadd(store.keys.pending, 'NX', this.deps.now(), workerId),
     ]);
     return record;
   }

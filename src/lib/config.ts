@@ -22,6 +22,10 @@ export const EnvSchema = z.object({
   HOOK_TIMEOUT_MS: intFromEnv(10000, 1),
   STALLED_INTERVAL_MS: intFromEnv(5000, 500),
   RECONCILE_INTERVAL_MS: intFromEnv(2000, 100),
+  /** Where `import`/`export` and `resume <id>` look for snapshots (Harn's variable of the same name). */
+  HARN_WORKER_STATE_DIR: z.string().min(1).default('.harn/workers'),
+  /** How long an idempotency key's first outcome is kept. */
+  IDEMPOTENCY_TTL_MS: intFromEnv(24 * 3600 * 1000, 1000),
 });
 
 export type Env = Readonly<z.infer<typeof EnvSchema>>;

@@ -26,3 +26,28 @@ export async function checkEvictionPolicy(redis: Redis): Promise<string | null> 
   const policy = reply[1] ?? 'unknown';
   return policy === 'noeviction' ? null : policy;
 }
+
+/**
+ * Logs a connection's errors at most once per `everyMs` (ioredis emits one per reconnect attempt),
+ * and says so when the connection is back.
+ */
+export function reportConnectionErrors(
+  redis: Redis,
+  log: (level: 'warn' | 'info', message: string, err?: Error) => void,
+  everyMs = 5000,
+): void {
+  let lastLogged = 0;
+  let down = false;
+  redis.on('error', (err: Error) => {
+    down = true;
+    const now = Date.now();
+    if (now - lastLogged < everyMs) return;
+    lastLogged = now;
+    log('warn', `Redis unavailable (${err.message}); retrying with backoff`, err);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log('info', 'Redis connection restored');
+  });
+}

@@ -11,9 +11,20 @@ export interface QueueSet {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): QueueSet {
-  const make = (name: keyof typeof QUEUE_NAMES) =>
-    new Queue(QUEUE_NAMES[name], { connection, prefix, defaultJobOptions: jobDefaults[name] });
+/**
+ * `onError` receives connection errors; without a listener BullMQ prints each reconnect attempt to
+ * the console. The connection's own errors surface on the calls that fail, so a no-op is fine.
+ */
+export function createQueues(
+  connection: Redis,
+  prefix: string,
+  onError: (err: Error) => void = () => {},
+): QueueSet {
+  const make = (name: keyof typeof QUEUE_NAMES) => {
+    const queue = new Queue(QUEUE_NAMES[name], { connection, prefix, defaultJobOptions: jobDefaults[name] });
+    queue.on('error', onError);
+    return queue;
+  };
   const set = { resume: make('resume'), timeout: make('timeout'), tasks: make('tasks') };
   return {
     ...set,

@@ -1,0 +1,35 @@
+// The shape of one CLI command: its flags, its help text and a run function that returns what to
+// print. Commands never write to stdout themselves, so `--json` always yields exactly one document.
+
+import type { Env } from '../lib/config.js';
+import type { Producer } from '../producers/types.js';
+import type { FlagSpec, FlagValues } from './args.js';
+
+export interface CliContext {
+  flags: FlagValues;
+  positionals: string[];
+  env: Env;
+  json: boolean;
+  /** A producer on REDIS_URL / RESUME_PREFIX, created on first use and disconnected by main. */
+  producer(): Producer;
+}
+
+export interface CommandResult {
+  /** The one JSON document printed with --json. */
+  document: unknown;
+  /** What a person reads without --json (stdout). */
+  human: string;
+  exitCode?: number;
+  /** Long-running commands (consumer) keep the process alive after printing. */
+  keepAlive?: boolean;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the overall usage text. */
+  summary: string;
+  /** Full `--help` text of the command. */
+  help: string;
+  flags: FlagSpec;
+  run(ctx: CliContext): Promise<CommandResult>;
+}

@@ -1,0 +1,41 @@
+// `consumer`: runs a consumer process until SIGTERM/SIGINT (graceful: running jobs finish first).
+// The composition root in src/consumers/main.ts reads the environment and owns the signals.
+
+import { runConsumerProcess } from '../../consumers/main.js';
+import { intFlag, positionalArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { redactUrl } from '../output.js';
+
+export const consumerCommand: Command = {
+  name: 'consumer',
+  summary: 'run a consumer: takes resume and timeout jobs until SIGTERM/SIGINT',
+  help: `Usage: resume-processor consumer [--concurrency N] [--json]
+
+Runs a consumer process: takes resume requests and timeout jobs, locks each worker, runs the
+resume and enqueues the respawn job on the "tasks" queue. Start as many as the load needs.
+SIGTERM or SIGINT stops taking jobs, lets running ones finish, closes connections and exits 0.
+Once started it prints one line ({"started":true,...} with --json); logs go to stderr.
+
+  --concurrency N   jobs processed at once (default: CONSUMER_CONCURRENCY, 16)
+
+Configured by REDIS_URL, RESUME_PREFIX, LOG_LEVEL, REDLOCK_URLS, CONSUMER_CONCURRENCY,
+LOCK_TTL_MS, HOOK_TIMEOUT_MS, STALLED_INTERVAL_MS and RECONCILE_INTERVAL_MS.
+
+Example:
+  REDIS_URL=redis://127.0.0.1:6379 resume-processor consumer --concurrency 32`,
+  flags: { concurrency: { type: 'string' } },
+  async run(ctx) {
+    positionalArgs(ctx.positionals, []);
+    const concurrency = intFlag(ctx.flags, 'concurrency') ?? ctx.env.CONSUMER_CONCURRENCY;
+    await runConsumerProcess({ concurrency });
+    const document = {
+      started: true,
+      pid: process.pid,
+      prefix: ctx.env.RESUME_PREFIX,
+      concurrency,
+      redisUrl: redactUrl(ctx.env.REDIS_URL),
+    };
+    const human = `consumer started (pid ${process.pid}, prefix ${ctx.env.RESUME_PREFIX}, concurrency ${concurrency}); SIGTERM or Ctrl-C stops it`;
+    return { document, human, keepAlive: true };
+  },
+};

@@ -1,0 +1,30 @@
+// The command table: the order here is the order of the usage text.
+
+import type { Command } from '../command.js';
+import { closeCommand } from './close.js';
+import { consumerCommand } from './consumer.js';
+import { demoCommand } from './demo.js';
+import { eventCommand } from './event.js';
+import { listCommand, statusCommand } from './inspect.js';
+import { registerCommand } from './register.js';
+import { resumeCommand } from './resume.js';
+import { exportCommand, importCommand } from './snapshots.js';
+import { suspendCommand } from './suspend.js';
+
+export const COMMANDS: readonly Command[] = [
+  registerCommand,
+  suspendCommand,
+  resumeCommand,
+  eventCommand,
+  closeCommand,
+  statusCommand,
+  listCommand,
+  importCommand,
+  exportCommand,
+  consumerCommand,
+  demoCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

@@ -1,0 +1,104 @@
+// The demo, start to end: Redis, consumer processes, the workload, waiting for every outcome, then
+// reading back what happened and checking the guarantees. Everything it starts, it stops.
+
+import { randomBytes } from 'node:crypto';
+import { type SerializedError, serializeError } from '../../lib/errors.js';
+import { connect } from '../../lib/redis.js';
+import { createProducer } from '../../producers/producer.js';
+import type { Producer } from '../../producers/types.js';
+import { redactUrl } from '../output.js';
+import { type Check, type DemoStats, evaluate, type RequestResult } from './checks.js';
+import { type ConsumerProcessHandle, startConsumers } from './consumers.js';
+import { observe, waitForDrain } from './observe.js';
+import { planWorkload } from './plan.js';
+import { acquireRedis, deletePrefix } from './redis.js';
+import { renderReport } from './report.js';
+import { runWorkload, type SentRequest } from './workload.js';
+
+export interface DemoOptions {
+  workers: number;
+  consumers: number;
+  seed: number;
+  /** REDIS_URL as the user set it; undefined starts a private redis-server. */
+  userRedisUrl: string | undefined;
+  /** Keep the demo's keys in the user's Redis (a private server is always discarded). */
+  keep: boolean;
+  progress(line: string): void;
+}
+
+export interface DemoReport {
+  passed: boolean;
+  prefix: string;
+  seed: number;
+  redis: string;
+  consumers: number;
+  elapsedMs: number;
+  stats: DemoStats;
+  checks: Check[];
+  text: string;
+}
+
+/** Long enough for the last timeout (2 s) plus a reconciler pass on a busy two-core machine. */
+const DRAIN_TIMEOUT_MS = 30_000;
+const OUTCOME_TIMEOUT_MS = 10_000;
+
+export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
+  const startedAt = Date.now();
+  const redis = await acquireRedis(opts.userRedisUrl);
+  const prefix = `demo-${randomBytes(4).toString('hex')}`;
+  const redisLabel = redis.external ? redactUrl(redis.url) : `${redis.url} (private redis-server)`;
+  const client = connect(redis.url, 'producer');
+  let consumers: ConsumerProcessHandle[] = [];
+  let producer: Producer | undefined;
+  try {
+    opts.progress(
+      `demo: redis ${redisLabel}, prefix ${prefix}; starting ${opts.consumers} consumer processes`,
+    );
+    consumers = await startConsumers(opts.consumers, {
+      redisUrl: redis.url,
+      prefix,
+      onLog: (i, line) => process.stderr.write(`[consumer ${i}] ${line}\n`),
+    });
+    producer = createProducer({ connection: redis.url, prefix });
+    const plan = planWorkload(opts.workers, opts.seed);
+    opts.progress(
+      `demo: registering and suspending ${plan.length} workers, sending resumes (seed ${opts.seed})`,
+    );
+    const workload = await runWorkload(producer, plan);
+    opts.progress(
+      `demo: ${workload.requests.length} resume requests sent; waiting for outcomes and timeouts`,
+    );
+    const drained = await waitForDrain(client, prefix, DRAIN_TIMEOUT_MS);
+    const results = await Promise.all(workload.requests.map(outcomeOf));
+    opts.progress('demo: stopping consumers (SIGTERM)');
+    const stopping = consumers;
+    consumers = [];
+    const consumerExitCodes = await Promise.all(stopping.map((c) => c.stop()));
+    const facts = await observe(
+      client,
+      prefix,
+      plan.map((w) => w.id),
+    );
+    const { stats, checks } = evaluate({ plan, workload, results, facts, drained, consumerExitCodes });
+    const elapsedMs = Date.now() - startedAt;
+    const header = { prefix, seed: opts.seed, consumers: opts.consumers, redis: redisLabel, elapsedMs };
+    const text = renderReport(header, stats, checks);
+    return { passed: checks.every((c) => c.ok), ...header, stats, checks, text };
+  } finally {
+    await Promise.all(consumers.map((c) => c.stop()));
+    await producer?.disconnect().catch(() => undefined);
+    if (redis.external && !opts.keep) await deletePrefix(client, prefix).catch(() => 0);
+    await client.quit().catch(() => client.disconnect());
+    await redis.stop();
+  }
+}
+
+async function outcomeOf(request: SentRequest): Promise<RequestResult> {
+  const failed = (error: SerializedError): RequestResult => ({ ok: false, error });
+  if (!request.ticket)
+    return failed(request.error ?? { code: 'RP-INTERNAL', message: 'request was not sent' });
+  return request.ticket.result({ timeoutMs: OUTCOME_TIMEOUT_MS }).then(
+    (outcome): RequestResult => ({ ok: true, outcome }),
+    (err: unknown) => failed(serializeError(err)),
+  );
+}

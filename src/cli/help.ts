@@ -1,0 +1,33 @@
+// The overall usage text; each command carries its own --help text.
+
+import { COMMANDS } from './commands/index.js';
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const commands = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  return `resume-processor: durable suspend/resume of agent workers on Redis queues
+
+Usage: resume-processor <command> [arguments] [--json]
+       resume-processor <command> --help
+
+Commands:
+${commands}
+
+Every command accepts --json: stdout then carries exactly one JSON document (errors as
+{"error":{"code","message"}}); logs always go to stderr.
+
+Environment:
+  REDIS_URL              redis:// or rediss:// URL (default redis://127.0.0.1:6379; the demo
+                         starts a private redis-server when it is unset)
+  RESUME_PREFIX          key and BullMQ prefix, 1-32 of A-Z a-z 0-9 _ . - (default rp)
+  LOG_LEVEL              fatal | error | warn | info (default) | debug | trace | silent
+  REDLOCK_URLS           comma-separated Redis URLs for a Redlock quorum (default REDIS_URL)
+  CONSUMER_CONCURRENCY   jobs per consumer process (default 16)
+  LOCK_TTL_MS            worker lock TTL, auto-extended while work runs (default 5000)
+  HOOK_TIMEOUT_MS        time allowed to resume hooks (default 10000)
+  STALLED_INTERVAL_MS    stall check: a dead consumer's jobs move on within ~2x (default 5000)
+  RECONCILE_INTERVAL_MS  reconciler pass interval (default 2000)
+
+Exit codes: 0 ok, 1 error, 2 resume rejected, 3 resume blocked, 64 bad command line,
+78 bad configuration.`;
+}

@@ -1,0 +1,81 @@
+// Entry point of the `resume-processor` command line: picks the command, parses its flags,
+// validates the environment (loadEnv, before any connection), runs the command, prints one
+// result and sets the exit code. Commands only return documents; printing happens here.
+
+import { type Env, loadEnv } from '../lib/config.js';
+import { createProducer } from '../producers/producer.js';
+import type { Producer } from '../producers/types.js';
+import { parseFlags, UsageError, wantsJson } from './args.js';
+import type { CliContext, CommandResult } from './command.js';
+import { findCommand } from './commands/index.js';
+import { usage } from './help.js';
+import { EXIT, printError, printResult } from './output.js';
+
+// A one-shot command closes its connections and the process ends by itself; this only catches a
+// handle someone forgot, so a script never hangs on us.
+const LINGER_MS = 3000;
+
+async function main(argv: string[]): Promise<void> {
+  const json = wantsJson(argv);
+  let env: Env | undefined;
+  let result: CommandResult;
+  try {
+    result = await dispatch(argv, json, (e) => {
+      env = e;
+    });
+  } catch (err) {
+    finish(printError(err, json, env?.REDIS_URL));
+    return;
+  }
+  printResult(result, json);
+  if (!result.keepAlive) finish(result.exitCode ?? EXIT.ok);
+}
+
+async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void): Promise<CommandResult> {
+  // `--json` may also come first: `resume-processor --json status ID`.
+  const [name, ...rest] = argv[0] === '--json' ? argv.slice(1) : argv;
+  if (name === undefined) throw new UsageError('missing command (see resume-processor --help)', 'command');
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = rest.find((a) => !a.startsWith('-'));
+    const command = topic === undefined ? undefined : findCommand(topic);
+    if (topic !== undefined && !command) throw new UsageError(`unknown command "${topic}"`, 'command');
+    const text = command ? command.help : usage();
+    return { document: { help: text }, human: text };
+  }
+  const command = findCommand(name);
+  if (!command) throw new UsageError(`unknown command "${name}" (see resume-processor --help)`, 'command');
+  const { flags, positionals } = parseFlags(rest, command.flags);
+  if (flags.help === true) return { document: { help: command.help }, human: command.help };
+
+  const env = loadEnv();
+  onEnv(env);
+  let producer: Producer | undefined;
+  const ctx: CliContext = {
+    flags,
+    positionals,
+    env,
+    json,
+    producer: () => {
+      producer ??= createProducer({
+        connection: env.REDIS_URL,
+        prefix: env.RESUME_PREFIX,
+        stateDir: env.HARN_WORKER_STATE_DIR,
+        idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
+      });
+      return producer;
+    },
+  };
+  try {
+    return await command.run(ctx);
+  } finally {
+    // A failed disconnect must not hide the command's own error or result.
+    await producer?.disconnect().catch(() => undefined);
+  }
+}
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
+}
+
+await main(process.argv.slice(2));
