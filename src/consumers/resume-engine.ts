@@ -2,7 +2,7 @@
 // version CAS, then finish the outbox. Resume requests and timeouts share the same path.
 
 import type { Logger } from 'pino';
-import { deadlineMember, type EffectRunner } from '../lib/effects.js';
+import { deadlineMember, type EffectRunner, finishOutbox } from '../lib/effects.js';
 import { ResumeProcessorError, RpCode, type SuspendError, serializeError } from '../lib/errors.js';
 import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
@@ -21,6 +21,7 @@ import {
   decideResume,
   decideTimeout,
   nowFrom,
+  resumedOutcome,
 } from '../lib/policy/transitions.js';
 import type { PreResumePayload, ResumeOptions, ResumeOutcome, WorkerRecord } from '../lib/policy/types.js';
 import type { ResumeJob, TimeoutJob } from '../lib/queues/catalog.js';
@@ -194,33 +195,20 @@ export class ResumeEngine {
   }
 
   /** Runs the outbox of `record` (idempotent), indexes it, then clears it at its version. */
-  async finishOutbox(record: WorkerRecord): Promise<string[]> {
-    const { store, effects, fault } = this.deps;
-    const outbox = record.outbox;
-    if (!outbox) return [];
-    const errors = await effects.run(record, outbox.effects, (r) => this.runPostResume(r), fault);
-    await store.syncIndex(record, { type: 'WorkerResumed' });
-    await store.clearOutbox(record.id, outbox.version);
-    await store.client.zrem(store.keys.pending, record.id);
-    return errors;
+  finishOutbox(record: WorkerRecord): Promise<string[]> {
+    return finishOutbox(
+      this.deps.store,
+      this.deps.effects,
+      record,
+      (r) => this.runPostResume(r),
+      this.deps.fault,
+    );
   }
 
-  /** A redelivered job whose commit already happened: finish what it started, return its outcome. */
   private async finishOwnOutbox(record: WorkerRecord, requestId: string): Promise<ResumeOutcome | null> {
-    const outbox = record.outbox;
-    if (outbox) await this.finishOutbox(record);
-    if (outbox?.requestId === requestId) return outbox.outcome;
-    const last = record.last_request;
-    if (last?.id === requestId) {
-      // Committed and finished before a crash lost the acknowledgement: report the same outcome.
-      return {
-        outcome: 'resumed',
-        worker: summarize(record),
-        respawnJobId: last.respawnJobId,
-        version: last.version,
-      };
-    }
-    return null;
+    if (record.outbox) await this.finishOutbox(record);
+    // Committed by this very request before a crash lost the acknowledgement: same outcome again.
+    return record.last_request?.id === requestId ? resumedOutcome(record) : null;
   }
 
   private async runPreResume(

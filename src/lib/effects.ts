@@ -3,9 +3,11 @@
 // id + version, so a repeat is a no-op in BullMQ; removals and index updates are set operations.
 
 import type { Redis } from 'ioredis';
+import { respawnPayload } from './policy/transitions.js';
 import type { Effect, WorkerRecord } from './policy/types.js';
 import type { QueueSet } from './queues/queues.js';
 import type { KeySpace } from './store/keys.js';
+import type { WorkerStore } from './store/worker-store.js';
 
 export type PostResumeRunner = (record: WorkerRecord) => Promise<string[]>;
 
@@ -48,7 +50,7 @@ export class EffectRunner {
           );
           break;
         case 'respawn':
-          await this.queues.tasks.add('respawn', effect.payload, { jobId: effect.jobId });
+          await this.queues.tasks.add('respawn', respawnPayload(record), { jobId: effect.jobId });
           fault('after-respawn');
           break;
         case 'postResume':
@@ -62,4 +64,28 @@ export class EffectRunner {
     }
     return hookErrors;
   }
+}
+
+/**
+ * Finishes a committed record's outbox: runs its effects, indexes the record, then clears the
+ * outbox at its version and drops the pending mark. Every step is idempotent, so the committing
+ * consumer, a redelivered job, the reconciler and a producer about to write may all call it.
+ */
+export async function finishOutbox(
+  store: WorkerStore,
+  runner: EffectRunner,
+  record: WorkerRecord,
+  postResume?: PostResumeRunner,
+  fault?: (point: 'after-timeout-removal' | 'after-respawn') => void,
+): Promise<string[]> {
+  const outbox = record.outbox;
+  if (!outbox) return [];
+  const errors = await runner.run(record, outbox.effects, postResume, fault);
+  // Independent writes: sent together, one round trip.
+  await Promise.all([
+    store.syncIndex(record, { type: 'WorkerResumed' }),
+    store.clearOutbox(record.id, outbox.version),
+    store.client.zrem(store.keys.pending, record.id),
+  ]);
+  return errors;
 }

@@ -3,7 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { deadlineMember, EffectRunner } from '../lib/effects.js';
+import { deadlineMember, EffectRunner, finishOutbox } from '../lib/effects.js';
 import { ResumeProcessorError, RpCode } from '../lib/errors.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotencyStore } from '../lib/idempotency.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
@@ -309,10 +309,17 @@ class ResumeProducer implements Producer {
     if (this.deps.ownsConnection) await this.redis.quit();
   }
 
+  /**
+   * Reads a record for a write. A resume committed by a consumer that then died may still have an
+   * outbox: finish it first (its respawn must happen once), so this write cannot drop it.
+   * PostResume hooks live in consumers and do not run on this path.
+   */
   private async mustRead(id: string): Promise<WorkerRecord> {
     const record = await this.store.read(id);
     if (!record) throw unknownWorker(id);
-    return record;
+    if (!record.outbox) return record;
+    await finishOutbox(this.store, this.effects, record);
+    return { ...record, outbox: null };
   }
 
   private checkExpectedVersion(record: WorkerRecord, expected: number | undefined): void {

@@ -121,4 +121,21 @@ describe('a consumer killed at each step of a resume', () => {
     expect(await h.respawnJobIds()).toHaveLength(1);
     expect(consumer.reconciler.stats.outboxesFinished).toBe(1);
   });
+
+  it('killed after commit, then closed by an operator: the close finishes the respawn first', async () => {
+    const victim = await h.spawnConsumer({
+      RP_FAULTS: 'crash:after-commit',
+      STALLED_INTERVAL_MS: '60000',
+      LOCK_TTL_MS: '1000',
+    });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    await h.producer.suspend(w.id, { reason: 'park' });
+    await h.producer.resume(w.id, 'go');
+    await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
+    expect((await h.producer.getRecord(w.id))?.outbox).not.toBeNull();
+    const closed = await h.producer.close(w.id);
+    expect(closed.status).toBe('cancelled');
+    expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${closed.version - 1}`]);
+    expect((await h.producer.getRecord(w.id))?.outbox).toBeNull();
+  });
 });

@@ -4,7 +4,7 @@
 import { HarnCode, SuspendError } from '../errors.js';
 import { jobIds } from '../store/keys.js';
 import { autoResumeTriggerId, timeoutDeadlineMs, triggerMatchEvents } from './conditions.js';
-import { buildContinuity, inferInitiator } from './continuity.js';
+import { buildContinuity } from './continuity.js';
 import { invalidResumeInput, notSuspended, suspendNotRunning, workerClosed } from './messages.js';
 import { resumeInputText } from './resume-options.js';
 import { summarize } from './summary.js';
@@ -12,8 +12,10 @@ import { applyTranscriptPolicy } from './transcript.js';
 import type {
   Effect,
   JsonValue,
+  RespawnPayload,
   ResumeConditions,
   ResumeDecision,
+  ResumedOutcome,
   ResumeOptions,
   SuspendInitiator,
   Suspension,
@@ -156,11 +158,6 @@ export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now)
     digest: req.digest,
     hasParentSession: req.hasParentSession ?? false,
   });
-  const initiator = inferInitiator(
-    req.options.initiator,
-    req.options.triggerEvent,
-    req.hasParentSession ?? false,
-  );
   const task = input.kind === 'text' ? input.text : record.task;
   const respawnJobId = jobIds.respawn(record.id, version);
   const effects: Effect[] = [];
@@ -174,19 +171,7 @@ export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now)
       matchEvents: suspension.auto_resume_trigger.match_events,
     });
   }
-  effects.push({
-    kind: 'respawn',
-    jobId: respawnJobId,
-    payload: {
-      workerId: record.id,
-      version,
-      name: record.name,
-      task,
-      mode: record.mode,
-      initiator: initiator.continuity,
-      continuity,
-    },
-  });
+  effects.push({ kind: 'respawn', jobId: respawnJobId });
   effects.push({ kind: 'postResume' });
   const next: WorkerRecord = {
     ...record,
@@ -205,7 +190,7 @@ export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now)
     last_request: { id: req.requestId, version, respawnJobId },
   };
   const outcome = { outcome: 'resumed' as const, worker: summarize(next), respawnJobId, version };
-  next.outbox = { version, requestId: req.requestId, effects, outcome };
+  next.outbox = { version, requestId: req.requestId, effects };
   return { kind: 'resume', next, effects, outcome };
 }
 
@@ -342,3 +327,29 @@ export const eventTypeFor = (status: WorkerRecord['status']): string =>
     stopped: 'WorkerStopped',
     interrupted: 'WorkerInterrupted',
   })[status];
+
+/** The respawn job's payload: what a runtime needs to run the resumed worker's next turn. */
+export function respawnPayload(record: WorkerRecord): RespawnPayload {
+  const initiator = record.continuity?.initiator;
+  return {
+    workerId: record.id,
+    version: record.version,
+    name: record.name,
+    task: record.task,
+    mode: record.mode,
+    initiator: typeof initiator === 'string' ? initiator : 'operator',
+    continuity: record.continuity,
+  };
+}
+
+/** The outcome of the resume that produced `record` (its last_request), rebuilt from the record. */
+export function resumedOutcome(record: WorkerRecord): ResumedOutcome | null {
+  const last = record.last_request;
+  if (!last) return null;
+  return {
+    outcome: 'resumed',
+    worker: summarize(record),
+    respawnJobId: last.respawnJobId,
+    version: last.version,
+  };
+}

@@ -91,7 +91,8 @@ export interface Suspension {
 export type Effect =
   | { kind: 'removeTimeout'; jobId: string; epoch: number }
   | { kind: 'dropTrigger'; triggerId: string; epoch: number; matchEvents: string[] }
-  | { kind: 'respawn'; jobId: string; payload: RespawnPayload }
+  /** The payload is built from the committed record (`respawnPayload`), so the outbox stays small. */
+  | { kind: 'respawn'; jobId: string }
   | { kind: 'postResume' };
 
 export interface Outbox {
@@ -100,7 +101,6 @@ export interface Outbox {
   /** Request (job) that committed it, so a redelivery of that request can finish it. */
   requestId: string;
   effects: Effect[];
-  outcome: ResumeOutcome;
 }
 
 export interface RespawnPayload {
