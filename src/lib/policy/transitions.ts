@@ -160,17 +160,7 @@ export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now)
   });
   const task = input.kind === 'text' ? input.text : record.task;
   const respawnJobId = jobIds.respawn(record.id, version);
-  const effects: Effect[] = [];
-  if (suspension.timeout_job_id)
-    effects.push({ kind: 'removeTimeout', jobId: suspension.timeout_job_id, epoch: suspension.epoch });
-  if (suspension.auto_resume_trigger) {
-    effects.push({
-      kind: 'dropTrigger',
-      triggerId: suspension.auto_resume_trigger.id,
-      epoch: suspension.epoch,
-      matchEvents: suspension.auto_resume_trigger.match_events,
-    });
-  }
+  const effects: Effect[] = disarm(suspension);
   effects.push({ kind: 'respawn', jobId: respawnJobId });
   effects.push({ kind: 'postResume' });
   const next: WorkerRecord = {
@@ -212,15 +202,8 @@ export function decideTimeout(
   const action = s.on_timeout ?? 'resume_with_summary';
   const triggerId = s.auto_resume_trigger?.id ?? s.timeout_job_id ?? null;
   if (action === 'fail') {
-    const effects: Effect[] = [];
-    if (s.auto_resume_trigger) {
-      effects.push({
-        kind: 'dropTrigger',
-        triggerId: s.auto_resume_trigger.id,
-        epoch: s.epoch,
-        matchEvents: s.auto_resume_trigger.match_events,
-      });
-    }
+    // Removing the running timeout job is a no-op; it also clears the deadline index entry.
+    const effects = disarm(s);
     const next: WorkerRecord = {
       ...record,
       status: 'failed',
@@ -266,6 +249,17 @@ export function decideTimeout(
   };
 }
 
+/** Effects that end a suspension's armed timeout and trigger bindings. */
+function disarm(s: Suspension): Effect[] {
+  const effects: Effect[] = [];
+  if (s.timeout_job_id) effects.push({ kind: 'removeTimeout', jobId: s.timeout_job_id, epoch: s.epoch });
+  if (s.auto_resume_trigger) {
+    const { id, match_events } = s.auto_resume_trigger;
+    effects.push({ kind: 'dropTrigger', triggerId: id, epoch: s.epoch, matchEvents: match_events });
+  }
+  return effects;
+}
+
 export type FinishStatus = 'completed' | 'failed' | 'cancelled' | 'stopped';
 
 /** close/stop apply to any status (Harn's finish_worker_with_event); complete/fail need `running`. */
@@ -283,17 +277,7 @@ export function decideFinish(
   if (!closing && record.status !== 'running' && record.status !== 'interrupted') {
     return { kind: 'reject', error: notSuspendedOrRunning(record, status) };
   }
-  const s = record.suspension;
-  const effects: Effect[] = [];
-  if (s?.timeout_job_id) effects.push({ kind: 'removeTimeout', jobId: s.timeout_job_id, epoch: s.epoch });
-  if (s?.auto_resume_trigger) {
-    effects.push({
-      kind: 'dropTrigger',
-      triggerId: s.auto_resume_trigger.id,
-      epoch: s.epoch,
-      matchEvents: s.auto_resume_trigger.match_events,
-    });
-  }
+  const effects = record.suspension ? disarm(record.suspension) : [];
   const next: WorkerRecord = {
     ...record,
     status,
