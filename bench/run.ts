@@ -1,0 +1,323 @@
+// `npm run bench`: starts a private redis-server and measures, in one run and one process tree,
+// plain BullMQ, a hand-rolled resume and resume-processor side by side, then latency, timeout
+// lateness, memory and scaling. Writes bench/results/latest.json, bench/results/chart.svg and the
+// generated part of docs/benchmarks.md. Flags: see lib/args.ts or docs/benchmarks.md.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { Redis } from 'ioredis';
+import { type RedisServerHandle, startRedisServer } from '../src/lib/redis-server.js';
+import { createProducer } from '../src/producers/producer.js';
+import { parseBenchArgs } from './lib/args.js';
+import { renderChart } from './lib/chart.js';
+import type { BenchChild } from './lib/child.js';
+import { runResumeLoad } from './lib/load.js';
+import { machineInfo } from './lib/machine.js';
+import { createSuspendedWorkers } from './lib/population.js';
+import { consoleTable, renderMarkdown, writeDocs } from './lib/report.js';
+import { type BenchResults, evaluateTargets, type LatenessSummary } from './lib/results.js';
+import { installRoundTripCounter } from './lib/round-trips.js';
+import { median, type Percentiles } from './lib/stats.js';
+import { type LatenessResult, runLateness } from './phases/lateness.js';
+import { runProfile } from './phases/profile.js';
+import { runScale } from './phases/scale.js';
+import { runThroughput } from './phases/throughput.js';
+
+const RESULTS_DIR = 'bench/results';
+const DOCS = 'docs/benchmarks.md';
+const CHART = join(RESULTS_DIR, 'chart.svg');
+
+/** Consumer settings of every resume-processor child (the consumer's own defaults, made explicit). */
+const RP_ENV = {
+  LOCK_TTL_MS: '5000',
+  STALLED_INTERVAL_MS: '5000',
+  RECONCILE_INTERVAL_MS: '2000',
+  LOG_LEVEL: 'warn',
+};
+
+const started = Date.now();
+const log = (msg: string) =>
+  console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+
+const lateness = (r: LatenessResult): LatenessSummary => ({
+  p50: r.firedLateMs.p50,
+  p99: r.firedLateMs.p99,
+  max: r.firedLateMs.max,
+  completedP99: r.completedLateMs.p99,
+  early: r.early,
+  missing: r.missing,
+  timeouts: r.timeouts,
+  setupOverran: r.setupOverran,
+  consumerEventLoopDelayMs: r.consumerEventLoopDelayMs ?? null,
+  redisLatencyEvents: r.redisLatencyEvents,
+  timeline: r.timeline,
+});
+
+async function main(): Promise<void> {
+  const cfg = parseBenchArgs(process.argv.slice(2));
+  installRoundTripCounter();
+  mkdirSync(RESULTS_DIR, { recursive: true });
+
+  let server: RedisServerHandle | undefined;
+  let url = cfg.redisUrl;
+  if (!url) {
+    server = await startRedisServer({ appendonly: cfg.aof });
+    url = server.url;
+  }
+  log(`redis at ${url}${cfg.quick ? ' (quick mode)' : ''}`);
+  const observer = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'bench-observer' });
+  const children: BenchChild[] = [];
+  const serverHz = 10;
+  const producers: ReturnType<typeof createProducer>[] = [];
+  try {
+    if ((await observer.dbsize()) > 0)
+      throw new Error(`${url} is not empty; the bench needs an empty database`);
+    const rpPrefix = 'brp';
+    const producer = createProducer({ connection: url, prefix: rpPrefix });
+    producers.push(producer);
+
+    // 1-3, 5: throughput and cost, interleaved.
+    const tp = await runThroughput(observer, producer, {
+      url,
+      concurrency: cfg.concurrency,
+      perRound: cfg.perRound,
+      rounds: cfg.rounds,
+      warmup: cfg.warmup,
+      rpPrefix,
+      rpEnv: RP_ENV,
+      log,
+    });
+    children.push(tp.rpChild);
+    const rate = tp.resumeProcessor.perSec;
+    const half = Math.max(10, Math.round(rate / 2));
+
+    // 4: latency at half of the measured rate.
+    const latencyCount = Math.ceil(half * cfg.latencySeconds);
+    log(`latency: setup ${latencyCount} suspended workers`);
+    const latencyWorkers = await createSuspendedWorkers(
+      producer,
+      Array.from({ length: latencyCount }, (_, i) => `lat-${String(i).padStart(6, '0')}`),
+    );
+    log(`latency: ${half} resumes/s for ${cfg.latencySeconds} s (open loop, producer.resume)`);
+    const latency = await runResumeLoad(observer, producer, rpPrefix, latencyWorkers, {
+      ratePerSec: half,
+      child: tp.rpChild,
+    });
+    log(
+      `latency: p50 ${latency.latencyMs.p50} p95 ${latency.latencyMs.p95} p99 ${latency.latencyMs.p99} ms ` +
+        `(${latency.sent} sent, ${latency.missing} missing)`,
+    );
+
+    // 6: timeout lateness, idle then under the half load.
+    const idle = await runLateness(observer, producer, {
+      prefix: rpPrefix,
+      count: cfg.timeouts,
+      windowMs: cfg.timeoutWindowSeconds * 1000,
+      setupPerSec: tp.setup.rpWorkersPerSec,
+      idTag: 'tmi',
+      child: tp.rpChild,
+      log,
+    });
+    log(
+      `lateness idle: p50 ${idle.firedLateMs.p50} p99 ${idle.firedLateMs.p99} max ${idle.firedLateMs.max} ms`,
+    );
+    const loadWindowMs = cfg.timeoutWindowSeconds * 1000 + 2000;
+    const loadWorkers = await createSuspendedWorkers(
+      producer,
+      Array.from(
+        { length: Math.ceil((half * loadWindowMs) / 1000) },
+        (_, i) => `lld-${String(i).padStart(6, '0')}`,
+      ),
+    );
+    const loaded = await runLateness(observer, producer, {
+      prefix: rpPrefix,
+      count: cfg.timeouts,
+      windowMs: cfg.timeoutWindowSeconds * 1000,
+      setupPerSec: tp.setup.rpWorkersPerSec,
+      idTag: 'tml',
+      load: { workers: loadWorkers, ratePerSec: half },
+      child: tp.rpChild,
+      log,
+    });
+    log(
+      `lateness loaded: p50 ${loaded.firedLateMs.p50} p99 ${loaded.firedLateMs.p99} max ${loaded.firedLateMs.max} ms; ` +
+        `resume latency p99 ${loaded.load?.latencyMs.p99} ms`,
+    );
+    await tp.rpChild.stop();
+    // The scale phase starts from an empty Redis, so its memory and speed owe nothing to the
+    // ~1 GB the earlier phases left behind.
+    await observer.flushall();
+
+    // 7-8: memory and scaling, one prefix and one consumer per N, measured interleaved.
+    const scale = await runScale(observer, {
+      url,
+      prefix: 'bsc',
+      points: cfg.scalePoints,
+      perRep: cfg.scalePerRep,
+      reps: cfg.scaleReps,
+      warmup: cfg.warmup,
+      concurrency: cfg.concurrency,
+      rpEnv: RP_ENV,
+      log,
+    });
+
+    // Where the consumer's time goes.
+    const profile = cfg.profile
+      ? await runProfile(observer, createTracked(producers, url, 'bpf'), {
+          url,
+          prefix: 'bpf',
+          concurrency: cfg.concurrency,
+          count: cfg.profileCount,
+          warmup: cfg.warmup,
+          dir: RESULTS_DIR,
+          rpEnv: RP_ENV,
+          log,
+        })
+      : null;
+
+    const first = scale.points[0];
+    const last = scale.points[scale.points.length - 1];
+    const largest = last ?? null;
+    const pick = (p: Percentiles) => p;
+    const partial: Omit<BenchResults, 'targets'> = {
+      generatedAt: new Date().toISOString(),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      durationSec: (Date.now() - started) / 1000,
+      machine: machineInfo(),
+      config: {
+        quick: cfg.quick,
+        concurrency: cfg.concurrency,
+        perRound: cfg.perRound,
+        rounds: cfg.rounds,
+        warmup: cfg.warmup,
+        latencySeconds: cfg.latencySeconds,
+        timeouts: cfg.timeouts,
+        timeoutWindowSeconds: cfg.timeoutWindowSeconds,
+        scalePoints: cfg.scalePoints,
+        scalePerRep: cfg.scalePerRep,
+        scaleReps: cfg.scaleReps,
+        profile: cfg.profile,
+        profileCount: cfg.profileCount,
+        aof: cfg.aof,
+        hz: serverHz,
+      },
+      plainBullmqJobsPerSec: tp.plain.perSec,
+      handRolledResumesPerSec: tp.handRolled.perSec,
+      resumesPerSec: tp.resumeProcessor.perSec,
+      ratios: {
+        // Median over rounds of the same-round ratio: a neighbour that steals the CPU during one
+        // system's slot moves one round's ratio, not the result.
+        resumeOverPlain: median(tp.ratios.perRoundRpOverPlain),
+        resumeOverHandRolled: median(tp.ratios.perRoundRpOverHandRolled),
+        aggregateResumeOverPlain: tp.ratios.rpOverPlain,
+        aggregateResumeOverHandRolled: tp.ratios.rpOverHandRolled,
+        perRoundResumeOverPlain: tp.ratios.perRoundRpOverPlain,
+        perRoundResumeOverHandRolled: tp.ratios.perRoundRpOverHandRolled,
+      },
+      latencyMs: pick(latency.latencyMs),
+      latencyRun: {
+        targetRatePerSec: half,
+        offeredPerSec: latency.offeredPerSec,
+        sent: latency.sent,
+        errors: latency.errors,
+        missing: latency.missing,
+        cpu: latency.cpu,
+        consumerEventLoopDelayMs: latency.consumerEventLoopDelayMs,
+        timeline: latency.timeline,
+      },
+      timeoutLatenessMs: { idle: lateness(idle), loaded: lateness(loaded) },
+      loadedRun: {
+        resumeRatePerSec: half,
+        timeoutRatePerSec: cfg.timeouts / cfg.timeoutWindowSeconds,
+        offeredOverCapacity: (half + cfg.timeouts / cfg.timeoutWindowSeconds) / rate,
+        resumeLatencyMs: loaded.load?.latencyMs ?? pick(latency.latencyMs),
+        timeline: loaded.load?.timeline ?? [],
+      },
+      bytesPerSuspendedWorker: largest?.bytesPerWorker ?? Number.NaN,
+      bytesPerSuspendedWorkerWithTranscript: largest?.bytesPerWorkerWithTranscript ?? Number.NaN,
+      transcriptBytes: scale.transcriptBytes,
+      memoryBreakdown: scale.memoryBreakdown,
+      roundTripsPerResume: tp.resumeProcessor.roundTripsPerJob,
+      commandsPerResume: tp.resumeProcessor.commandsPerJob,
+      cost: { plain: tp.plain, handRolled: tp.handRolled, resumeProcessor: tp.resumeProcessor },
+      scaling: scale.points,
+      scalingThroughput100kOver1k:
+        first && last && first !== last ? last.medianRepResumesPerSec / first.medianRepResumesPerSec : null,
+      setupWorkersPerSec: tp.setup.rpWorkersPerSec,
+      profile: profile
+        ? {
+            busyMs: profile.busyMs,
+            idleMs: profile.idleMs,
+            byOrigin: profile.byOrigin,
+            topFunctions: profile.topFunctions,
+            activities: profile.activities,
+            resumes: profile.resumes,
+            resumesPerSec: profile.resumesPerSec,
+          }
+        : null,
+    };
+    const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+    mkdirSync(dirname(cfg.out), { recursive: true });
+    writeFileSync(cfg.out, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(CHART, chartFor(results));
+    if (cfg.writeDocs) writeDocs(DOCS, renderMarkdown(results, relative(dirname(DOCS), CHART)));
+    log(`wrote ${cfg.out}, ${CHART}${cfg.writeDocs ? `, ${DOCS}` : ''}`);
+    console.log(`\n${consoleTable(results)}`);
+  } finally {
+    for (const c of children) c.kill();
+    await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
+    await observer.quit().catch(() => observer.disconnect());
+    await server?.stop();
+  }
+}
+
+function createTracked(list: ReturnType<typeof createProducer>[], url: string, prefix: string) {
+  const p = createProducer({ connection: url, prefix });
+  list.push(p);
+  return p;
+}
+
+function chartFor(r: BenchResults): string {
+  const idle = r.timeoutLatenessMs.idle;
+  const loaded = r.timeoutLatenessMs.loaded;
+  return renderChart({
+    title: 'resume-processor benchmark',
+    subtitle:
+      `${r.generatedAt.slice(0, 10)} · ${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · ` +
+      `redis ${r.machine.redisServer} · C = ${r.config.concurrency} · one consumer process`,
+    throughput: [
+      { label: 'plain BullMQ (no-op)', value: r.plainBullmqJobsPerSec, group: 'baseline' },
+      { label: 'hand-rolled resume', value: r.handRolledResumesPerSec, group: 'baseline' },
+      {
+        label: 'resume-processor',
+        value: r.resumesPerSec,
+        group: 'rp',
+        note: `(${r.ratios.resumeOverPlain.toFixed(2)}× plain, ${r.ratios.resumeOverHandRolled.toFixed(2)}× hand-rolled)`,
+      },
+      ...r.scaling.map((p) => ({
+        label: `rp, ${p.suspendedWorkers.toLocaleString('en-US')} suspended`,
+        value: p.medianRepResumesPerSec,
+        group: 'scale',
+      })),
+    ],
+    latency: [
+      { label: 'resume→respawn p50', value: r.latencyMs.p50, group: 'latency' },
+      { label: 'resume→respawn p95', value: r.latencyMs.p95, group: 'latency' },
+      { label: 'resume→respawn p99', value: r.latencyMs.p99, target: 20, group: 'latency' },
+      { label: 'timeout late p50, idle', value: idle.p50, group: 'idle' },
+      { label: 'timeout late p99, idle', value: idle.p99, target: 100, group: 'idle' },
+      { label: 'timeout late max, idle', value: idle.max, group: 'idle' },
+      { label: 'timeout late p50, loaded', value: loaded.p50, group: 'loaded' },
+      { label: 'timeout late p99, loaded', value: loaded.p99, target: 250, group: 'loaded' },
+      { label: 'timeout late max, loaded', value: loaded.max, group: 'loaded' },
+    ],
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
