@@ -49,8 +49,8 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const prefix = opts.prefix ?? 'rp';
   const logger = (opts.logger ?? silentLogger).child({ component: 'consumer' });
   const concurrency = opts.concurrency ?? 16;
-  const lockTtlMs = opts.lockTtlMs ?? 5000;
-  const stalledIntervalMs = opts.stalledIntervalMs ?? 5000;
+  const lockTtlMs = opts.lockTtlMs ?? 2500;
+  const stalledIntervalMs = opts.stalledIntervalMs ?? 2500;
   const fault = opts.fault ?? noFaults;
 
   const storeRedis = connect(opts.connection, 'store');

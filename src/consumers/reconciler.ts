@@ -136,6 +136,14 @@ export class Reconciler {
         this.stats.staleEntriesDropped += 1;
         continue;
       }
+      // The index score may be a losing writer's deadline (two suspends raced for one epoch, each
+      // writing its intent first): the committed record is the truth.
+      const deadline = record.suspension.deadline_ms;
+      if (deadline === undefined || deadline > this.now() - this.opts.lateAfterMs) {
+        if (deadline === undefined) await store.client.zrem(store.keys.deadlines, member);
+        else await store.client.zadd(store.keys.deadlines, deadline, member);
+        continue;
+      }
       const jobId = jobIds.timeout(workerId, epoch);
       const job = await timeoutQueue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';

@@ -20,6 +20,7 @@ import {
   checkResumeInput,
   decideResume,
   decideTimeout,
+  eventTypeFor,
   nowFrom,
   resumedOutcome,
 } from '../lib/policy/transitions.js';
@@ -94,7 +95,7 @@ export class ResumeEngine {
       if (!record) return rejected(null, unknownWorker(job.workerId));
       const finished = await this.finishOwnOutbox(record, jobId);
       if (finished) return finished;
-      if (job.expectEpoch !== undefined && record.suspension?.epoch !== job.expectEpoch) {
+      if (job.expectEpoch !== undefined && !waitsForEvent(record, job)) {
         return rejected(record, notSuspended(record.id, record.status));
       }
       const result = await this.resumeUnderLock(record, job.options, jobId, signal);
@@ -113,9 +114,14 @@ export class ResumeEngine {
         const finished = await this.finishOwnOutbox(record, jobId);
         if (finished) return finished;
         const decision = decideTimeout(record, job.epoch, jobId, nowFrom(this.deps.now()));
-        if (decision.kind === 'stale') return this.dropDeadline(job, decision.reason);
+        if (decision.kind === 'stale') {
+          // Possibly our own `fail` commit whose consumer died before indexing it: index now
+          // (monotonic and idempotent, so a newer state is never overwritten).
+          await store.syncIndex(record, { type: eventTypeFor(record.status) });
+          return this.dropDeadline(job, decision.reason);
+        }
         if (decision.kind === 'resume') {
-          const result = await this.resumeUnderLock(record, decision.options, jobId, signal);
+          const result = await this.resumeUnderLock(record, decision.options, jobId, signal, true);
           if (result === 'conflict') {
             if (round >= MAX_CAS_ROUNDS) throw changedBeforeResume(record.id, 'changed');
             continue;
@@ -153,6 +159,7 @@ export class ResumeEngine {
     requested: ResumeOptions,
     requestId: string,
     signal: AbortSignal,
+    byOwnTimeout = false,
   ): Promise<ResumeOutcome | 'conflict'> {
     const { store, fault } = this.deps;
     const early = checkResumable(record) ?? checkResumeInput(record, requested);
@@ -166,7 +173,11 @@ export class ResumeEngine {
     }
     const options = chain.options;
     const digest = options.continueTranscript ? null : computeDigest(record.transcript, this.deps.digest);
-    const decision = decideResume(record, { options, requestId, digest }, nowFrom(this.deps.now()));
+    const decision = decideResume(
+      record,
+      { options, requestId, digest, byOwnTimeout },
+      nowFrom(this.deps.now()),
+    );
     if (decision.kind === 'reject') return rejected(record, decision.error);
     if (decision.kind === 'blocked')
       return {
@@ -282,6 +293,18 @@ export class ResumeEngine {
           retryable: true,
         });
   }
+}
+
+/**
+ * An event's resume applies only to the suspension whose binding it found (same epoch) and only if
+ * that suspension waits for this kind: a binding written by a suspend that lost its CAS is stale.
+ */
+function waitsForEvent(record: WorkerRecord, job: ResumeJob): boolean {
+  const s = record.suspension;
+  if (record.status !== 'suspended' || !s || s.epoch !== job.expectEpoch) return false;
+  const event = job.options.triggerEvent;
+  const kind = event && typeof event === 'object' && !Array.isArray(event) ? event.kind : undefined;
+  return typeof kind === 'string' && (s.auto_resume_trigger?.match_events ?? []).includes(kind);
 }
 
 function rejected(record: WorkerRecord | null, error: SuspendError | ResumeProcessorError): ResumeOutcome {

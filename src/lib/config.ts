@@ -18,9 +18,9 @@ export const EnvSchema = z.object({
   /** Comma-separated Redis URLs for Redlock quorum; defaults to REDIS_URL alone. */
   REDLOCK_URLS: z.string().optional(),
   CONSUMER_CONCURRENCY: intFromEnv(16, 1),
-  LOCK_TTL_MS: intFromEnv(5000, 1000),
+  LOCK_TTL_MS: intFromEnv(2500, 1000),
   HOOK_TIMEOUT_MS: intFromEnv(10000, 1),
-  STALLED_INTERVAL_MS: intFromEnv(5000, 500),
+  STALLED_INTERVAL_MS: intFromEnv(2500, 500),
   RECONCILE_INTERVAL_MS: intFromEnv(2000, 100),
   /** Where `import`/`export` and `resume <id>` look for snapshots (Harn's variable of the same name). */
   HARN_WORKER_STATE_DIR: z.string().min(1).default('.harn/workers'),

@@ -26,6 +26,7 @@ import { WorkerStore } from '../lib/store/worker-store.js';
 import { ResumeRequests, unknownWorker } from './resume-requests.js';
 import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
 import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
+import { withTransportErrors } from './transport-errors.js';
 import type {
   DeliverEventInput,
   FinishInput,
@@ -35,7 +36,14 @@ import type {
   ResumeTicket,
   SuspendInput,
 } from './types.js';
-import { FinishSchema, ListSchema, parseInput, RegisterSchema, SuspendSchema } from './validation.js';
+import {
+  CloseSchema,
+  FinishSchema,
+  ListSchema,
+  parseInput,
+  RegisterSchema,
+  SuspendSchema,
+} from './validation.js';
 
 export interface ProducerOptions {
   /** A redis:// URL (the producer owns the connection) or an ioredis client (the caller owns it). */
@@ -56,7 +64,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const owned = typeof opts.connection === 'string';
   const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
   const prefix = opts.prefix ?? 'rp';
-  return new ResumeProducer({
+  const producer = new ResumeProducer({
     redis,
     ownsConnection: owned,
     prefix,
@@ -66,7 +74,11 @@ export function createProducer(opts: ProducerOptions): Producer {
     logger: (opts.logger ?? silentLogger).child({ component: 'producer' }),
     stateDir: opts.stateDir ?? DEFAULT_WORKER_STATE_DIR,
   });
+  return withTransportErrors(producer, describeConnection(redis));
 }
+
+const describeConnection = (redis: Redis) =>
+  `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
 
 interface ProducerDeps {
   redis: Redis;
@@ -248,8 +260,9 @@ class ResumeProducer implements Producer {
     return this.requests.deliverEvent(event);
   }
 
-  close(workerId: string, opts: { graceful?: boolean } = {}): Promise<WorkerSummary> {
-    return this.finish(workerId, opts.graceful ? 'stopped' : 'cancelled', {});
+  async close(workerId: string, opts: { graceful?: boolean } = {}): Promise<WorkerSummary> {
+    const { graceful } = parseInput(CloseSchema, opts ?? {}, 'options');
+    return this.finish(workerId, graceful ? 'stopped' : 'cancelled', {});
   }
 
   complete(workerId: string, opts: FinishInput = {}): Promise<WorkerSummary> {

@@ -32,6 +32,8 @@ export const FinishSchema = z.strictObject({
   graceful: z.boolean().optional(),
 });
 
+export const CloseSchema = z.strictObject({ graceful: z.boolean().optional() });
+
 export const ResumeRequestOptionsSchema = z.strictObject({
   idempotencyKey: z.string().min(1).max(200).optional(),
 });

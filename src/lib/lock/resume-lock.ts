@@ -31,7 +31,7 @@ export class ResumeLock {
     });
     // Redlock emits per-client errors; they are reflected in acquire/extend results, so we only swallow here.
     this.redlock.on('error', () => {});
-    this.ttlMs = opts.ttlMs ?? 5000;
+    this.ttlMs = opts.ttlMs ?? 2500;
     this.maxWaitMs = opts.maxWaitMs ?? 300;
     this.baseDelayMs = opts.baseDelayMs ?? 20;
     this.keyFor = opts.keyFor;

@@ -12,6 +12,7 @@ import {
   harnTypeName,
   isNil,
   isPlainObject,
+  renderInput,
 } from './resume-options.js';
 import type { JsonObject, JsonValue, ResumeConditions, TimeoutAction, TimeoutCondition } from './types.js';
 import { TIMEOUT_ACTIONS } from './types.js';
@@ -94,7 +95,15 @@ function parseTimeout(value: unknown): TimeoutCondition | undefined {
   else if (given[0] === 'duration_ms') timeout.duration_ms = positiveInt(value.duration_ms, 'duration_ms', 1);
   else timeout.deadline = parseDeadline(value.deadline);
   timeout.on_timeout = parseTimeoutAction(value.on_timeout);
-  if (!isNil(value.input)) timeout.input = cloneJson(value.input as JsonValue);
+  if (!isNil(value.input)) {
+    const input = cloneJson(value.input as JsonValue);
+    // It becomes the resume input when the timeout fires; refused now rather than stranding the
+    // worker later with HARN-SUS-009 (validate before mutate).
+    if (harnTrim(renderInput(input)) === '') {
+      throw conditionsInvalid('timeout.input', 'must be nil or render as non-empty text');
+    }
+    timeout.input = input;
+  }
   return timeout;
 }
 

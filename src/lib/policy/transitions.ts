@@ -143,6 +143,8 @@ export interface ResumeRequest {
   /** Digest of the transcript when continue_transcript is false (computed by the pluggable digest). */
   digest: string | null;
   hasParentSession?: boolean;
+  /** The request is the suspension's own timeout job: it must not remove itself (its outcome stays). */
+  byOwnTimeout?: boolean;
 }
 
 export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now): ResumeDecision {
@@ -160,7 +162,7 @@ export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now)
   });
   const task = input.kind === 'text' ? input.text : record.task;
   const respawnJobId = jobIds.respawn(record.id, version);
-  const effects: Effect[] = disarm(suspension);
+  const effects: Effect[] = disarm(suspension, req.byOwnTimeout ?? false);
   effects.push({ kind: 'respawn', jobId: respawnJobId });
   effects.push({ kind: 'postResume' });
   const next: WorkerRecord = {
@@ -202,8 +204,8 @@ export function decideTimeout(
   const action = s.on_timeout ?? 'resume_with_summary';
   const triggerId = s.auto_resume_trigger?.id ?? s.timeout_job_id ?? null;
   if (action === 'fail') {
-    // Removing the running timeout job is a no-op; it also clears the deadline index entry.
-    const effects = disarm(s);
+    // The running timeout job is the request itself: keep it (the consumer clears the deadline).
+    const effects = disarm(s, true);
     const next: WorkerRecord = {
       ...record,
       status: 'failed',
@@ -250,9 +252,10 @@ export function decideTimeout(
 }
 
 /** Effects that end a suspension's armed timeout and trigger bindings. */
-function disarm(s: Suspension): Effect[] {
+function disarm(s: Suspension, keepTimeoutJob = false): Effect[] {
   const effects: Effect[] = [];
-  if (s.timeout_job_id) effects.push({ kind: 'removeTimeout', jobId: s.timeout_job_id, epoch: s.epoch });
+  if (s.timeout_job_id && !keepTimeoutJob)
+    effects.push({ kind: 'removeTimeout', jobId: s.timeout_job_id, epoch: s.epoch });
   if (s.auto_resume_trigger) {
     const { id, match_events } = s.auto_resume_trigger;
     effects.push({ kind: 'dropTrigger', triggerId: id, epoch: s.epoch, matchEvents: match_events });

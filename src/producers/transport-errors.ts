@@ -1,0 +1,57 @@
+// Producers fail fast while Redis is unreachable (one reconnect attempt per call). This turns the
+// client library's transport errors into one typed, retryable error that says what is wrong.
+
+import { ResumeProcessorError, RpCode } from '../lib/errors.js';
+import type { Producer, ResumeTicket } from './types.js';
+
+const TRANSPORT =
+  /MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|Stream isn't writeable|connect ETIMEDOUT/;
+
+export function isTransportError(err: unknown): err is Error {
+  return (
+    err instanceof Error &&
+    !(err instanceof ResumeProcessorError) &&
+    TRANSPORT.test(`${err.name} ${err.message}`)
+  );
+}
+
+export function redisUnavailable(where: string, cause: Error): ResumeProcessorError {
+  return new ResumeProcessorError(
+    RpCode.RedisUnavailable,
+    `cannot reach Redis at ${where} (${cause.message}); the call was not applied, retry when Redis is back`,
+    { retryable: true, cause },
+  );
+}
+
+async function mapped<T>(where: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw isTransportError(err) ? redisUnavailable(where, err) : err;
+  }
+}
+
+function ticket(where: string, t: ResumeTicket): ResumeTicket {
+  return { ...t, result: (opts) => mapped(where, () => t.result(opts)) };
+}
+
+/** The same producer, whose calls (and tickets) reject with RP-REDIS-UNAVAILABLE on transport errors. */
+export function withTransportErrors(inner: Producer, where: string): Producer {
+  return {
+    registerWorker: (i) => mapped(where, () => inner.registerWorker(i)),
+    suspend: (id, i) => mapped(where, () => inner.suspend(id, i)),
+    resume: (target, input, ct, o) =>
+      mapped(where, async () => ticket(where, await inner.resume(target, input, ct, o))),
+    deliverEvent: (e) =>
+      mapped(where, async () => (await inner.deliverEvent(e)).map((t) => ticket(where, t))),
+    close: (id, o) => mapped(where, () => inner.close(id, o)),
+    complete: (id, o) => mapped(where, () => inner.complete(id, o)),
+    fail: (id, o) => mapped(where, () => inner.fail(id, o)),
+    getWorker: (id) => mapped(where, () => inner.getWorker(id)),
+    getRecord: (id) => mapped(where, () => inner.getRecord(id)),
+    listWorkers: (f) => mapped(where, () => inner.listWorkers(f)),
+    importSnapshot: (t, o) => mapped(where, () => inner.importSnapshot(t, o)),
+    exportSnapshot: (id, p) => mapped(where, () => inner.exportSnapshot(id, p)),
+    disconnect: () => inner.disconnect(),
+  };
+}

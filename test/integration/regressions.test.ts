@@ -1,0 +1,84 @@
+// Regression tests for the findings of the chaos battery (docs/reliability.md §4, F1-F8).
+
+import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/lib/redis-server.js';
+import { createProducer } from '../../src/producers/producer.js';
+import { createHarness, type Harness, waitFor } from '../support/harness.js';
+
+describe('chaos findings stay fixed', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+
+  it('F1: a wrong deadline score in the index does not fire a timeout early', async () => {
+    const consumer = await h.startConsumer({ reconcileIntervalMs: 100_000 });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    const s = await h.producer.suspend(w.id, { conditions: { timeout: { duration_ms: 600_000 } } });
+    const member = `${w.id}|${s.version}`;
+    await h.redis.zadd(h.store.keys.deadlines, Date.now() - 60_000, member); // a losing writer's score
+    await consumer.reconciler.pass();
+    expect(Number(await h.redis.zscore(h.store.keys.deadlines, member))).toBe(s.suspension?.deadline_ms);
+    const timeouts = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+    expect(await timeouts.getJobState(`timeout-${w.id}-${s.version}`)).toBe('delayed');
+    await timeouts.close();
+    expect((await h.producer.getWorker(w.id))?.status).toBe('suspended');
+  });
+
+  it('F2: a blank timeout.input is refused at suspend (it could never resume the worker)', async () => {
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    for (const input of ['', ' ', '\t\n', '\u3000']) {
+      await expect(
+        h.producer.suspend(w.id, {
+          conditions: { timeout: { duration_ms: 10, on_timeout: 'resume_with_input', input } },
+        }),
+      ).rejects.toMatchObject({ code: 'HARN-SUS-002', path: 'conditions.timeout.input' });
+    }
+    expect((await h.producer.getWorker(w.id))?.status).toBe('running');
+  });
+
+  it('F4: while Redis is unreachable producer calls fail fast with RP-REDIS-UNAVAILABLE', async () => {
+    const port = await freePort();
+    const offline = createProducer({ connection: `redis://127.0.0.1:${port}`, prefix: h.prefix });
+    const started = Date.now();
+    await expect(offline.registerWorker({ name: 'w', task: 't' })).rejects.toMatchObject({
+      code: 'RP-REDIS-UNAVAILABLE',
+      retryable: true,
+      message: expect.stringContaining(`cannot reach Redis at 127.0.0.1:${port}`),
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await offline.disconnect().catch(() => {});
+  });
+
+  it('F5: an event resumes only a suspension that waits for its kind', async () => {
+    await h.startConsumer();
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    const s = await h.producer.suspend(w.id, { conditions: { trigger: { kind: 'review.approved' } } });
+    // A stale binding (a losing suspend's topic) pointing at the same epoch.
+    await h.redis.hset(h.store.keys.trigger('deploy.done'), w.id, String(s.version));
+    const [ticket] = await h.producer.deliverEvent({ provider: 'ci', kind: 'deploy.done', id: 'e1' });
+    expect(await ticket?.result()).toMatchObject({ outcome: 'rejected', error: { code: 'HARN-SUS-003' } });
+    expect((await h.producer.getWorker(w.id))?.status).toBe('suspended');
+  });
+
+  it('F6: close validates its options and rejects asynchronously', async () => {
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    const bad = h.producer.close(w.id, { graceful: 'yes' } as unknown as { graceful: boolean });
+    await expect(bad).rejects.toMatchObject({ code: 'RP-INVALID-INPUT', path: 'options.graceful' });
+    expect((await h.producer.getWorker(w.id))?.status).toBe('running');
+  });
+
+  it('F7: a timeout that resumes a worker keeps its own job and outcome', async () => {
+    await h.startConsumer();
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    const s = await h.producer.suspend(w.id, { conditions: { timeout: { duration_ms: 50 } } });
+    const timeouts = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+    const jobId = `timeout-${w.id}-${s.version}`;
+    await waitFor('the timeout to complete', async () => (await timeouts.getJobState(jobId)) === 'completed');
+    const job = await timeouts.getJob(jobId);
+    expect(job?.returnvalue).toMatchObject({ outcome: 'resumed', worker: { status: 'running' } });
+    await timeouts.close();
+  });
+});
