@@ -1,0 +1,153 @@
+// Scenario 2: the race workload while a random consumer is SIGKILLed every 2 s and restarted.
+// Its jobs stall; BullMQ hands them to another consumer after its lock (S) expires and a stall check
+// runs (at most 2S); repeated stalls never fail a job (maxStalledCount = 1e6).
+
+import type { ChaosEnv } from '../env.js';
+import type { ConsumerProcess } from '../processes.js';
+import { sleep } from '../rng.js';
+import { loadSize } from '../sizes.js';
+import { check, type Scenario } from '../types.js';
+import type { Fault } from './load.js';
+import { runLoadScenario } from './load.js';
+import { activeJobs, finishedAfter, summarize } from './recovery.js';
+
+interface InFlight {
+  key: string;
+  queue: 'resume' | 'timeout';
+  id: string;
+  token: string | null;
+}
+
+interface Kill {
+  at: number;
+  pid: number;
+  active: string[];
+  /** ms until every job in flight at the kill was finished or held by another consumer; null: never. */
+  pickup: Promise<number | null>;
+}
+
+async function inFlight(env: ChaosEnv): Promise<InFlight[]> {
+  const keys = await activeJobs(env);
+  return Promise.all(
+    keys.map(async (key) => {
+      const [queue, ...rest] = key.split(':') as ['resume' | 'timeout', ...string[]];
+      const id = rest.join(':');
+      return { key, queue, id, token: await env.admin.get(`${env.prefix}:${queue}:${id}:lock`) };
+    }),
+  );
+}
+
+/**
+ * Polls the jobs in flight at a kill until each one is picked up again: finished, moved to delayed by
+ * a consumer that found the worker locked, or active under another consumer's lock token. Jobs of
+ * the consumers that survived qualify at once; the victim's wait for lock expiry + a stall check.
+ */
+async function watchPickup(
+  env: ChaosEnv,
+  jobs: InFlight[],
+  from: number,
+  limitMs: number,
+): Promise<number | null> {
+  const open = new Map(jobs.map((j) => [j.key, j]));
+  let last = from;
+  while (open.size > 0 && Date.now() - from < limitMs) {
+    for (const j of [...open.values()]) {
+      const queue = j.queue === 'resume' ? env.queues.resume : env.queues.timeout;
+      const [state, token] = await Promise.all([
+        queue.getJobState(j.id),
+        env.admin.get(`${env.prefix}:${j.queue}:${j.id}:lock`),
+      ]);
+      if (state !== 'active' && state !== 'waiting' && state !== 'prioritized') open.delete(j.key);
+      else if (state === 'active' && token !== null && token !== j.token) open.delete(j.key);
+      else continue;
+      last = Date.now();
+    }
+    if (open.size > 0) await sleep(50);
+  }
+  return open.size > 0 ? null : last - from;
+}
+
+export function killEvery(everyMs: number, boundMs: number): Fault {
+  return {
+    async run(env, driving, rng) {
+      const kills: Kill[] = [];
+      const restarts: Promise<unknown>[] = [];
+      while (driving()) {
+        await sleep(everyMs);
+        if (!driving()) break;
+        const ready = env.fleet.slots
+          .map((p, slot) => ({ p, slot }))
+          .filter(
+            (x): x is { p: ConsumerProcess; slot: number } => !!x.p?.alive && x.p.readyAt !== undefined,
+          );
+        if (ready.length === 0) continue;
+        const { p, slot } = rng.pick(ready);
+        // Prefer a moment with work in flight (up to 1 s): a kill of an idle consumer proves little.
+        let jobs = await inFlight(env);
+        for (let tries = 0; jobs.length === 0 && tries < 50; tries++) {
+          await sleep(20);
+          jobs = await inFlight(env);
+        }
+        const at = Date.now();
+        p.signal('SIGKILL');
+        kills.push({
+          at,
+          pid: p.pid,
+          active: jobs.map((j) => j.key),
+          pickup: watchPickup(env, jobs, at, 60_000),
+        });
+        restarts.push(p.exited.then(() => env.fleet.spawn(slot)));
+      }
+      await Promise.all(restarts);
+      const pickups = await Promise.all(kills.map((k) => k.pickup));
+      const busy = kills
+        .map((k, i) => ({ k, pickup: pickups[i] ?? null }))
+        .filter((x) => x.k.active.length > 0);
+      return {
+        figures: {
+          kills: kills.length,
+          killIntervalMs: everyMs,
+          killsWithWorkInFlight: busy.length,
+          inFlightAtKills: kills.reduce((n, k) => n + k.active.length, 0),
+          // Time until every job in flight at a kill was taken over (checked against the bound).
+          recoveryMs: summarize(busy.map((x) => x.pickup)),
+        },
+        moreFigures: (ledger) => ({
+          // Time until those jobs had finished (a job handed to a consumer killed next counts twice).
+          finishedAfterKillMs: summarize(busy.map((x) => finishedAfter(ledger, x.k.active, x.k.at).ms)),
+        }),
+        checks: () => {
+          const slow = busy
+            .filter((x) => x.pickup === null || x.pickup > boundMs)
+            .map(
+              (x) =>
+                `kill of pid ${x.k.pid} at ${new Date(x.k.at).toISOString()}: picked up after ${x.pickup ?? 'never'} ms`,
+            );
+          return [
+            check(
+              'kills-happened',
+              kills.length > 0,
+              `${kills.length} consumers SIGKILLed, ${busy.length} with work in flight`,
+            ),
+            check(
+              'pickup-after-kill',
+              slow.length === 0,
+              `every job in flight at a kill was taken over within ${boundMs} ms (${slow.length} kills slower)`,
+              slow,
+            ),
+          ];
+        },
+      };
+    },
+  };
+}
+
+export const kill9: Scenario = {
+  name: 'kill9',
+  title: 'races while a random consumer is SIGKILLed every 2 s and restarted',
+  run: (ctx) => {
+    const size = loadSize(ctx.size, {}, ctx.stalledIntervalMs);
+    // The issue's bar: a killed consumer's jobs are taken over within 10 s.
+    return runLoadScenario('kill9', kill9.title, ctx, size, killEvery(2000, 10_000));
+  },
+};

@@ -1,0 +1,189 @@
+// Scenario 4: Kleppmann's pause. A consumer freezes (SIGSTOP, like a long GC pause) right before
+// its commit while holding the worker's Redlock; the lock TTL passes; another consumer resumes the
+// worker; then the frozen one continues (SIGCONT). Its commit must be rejected by the version CAS,
+// and it must do nothing else: one WorkerResumed, one respawn, the live consumer's input only.
+
+import { Job } from 'bullmq';
+import type { SentRequest } from '../driver.js';
+import { ChaosEnv, type ConsumerSettings } from '../env.js';
+import { buildLedger } from '../ledger.js';
+import { until } from '../processes.js';
+import { quiesce } from '../quiesce.js';
+import { sleep } from '../rng.js';
+import { type Check, check, type Figure, type Scenario } from '../types.js';
+import type { CyclePlan, WorkerPlan } from '../workload.js';
+import { consumersAlive, result } from './load.js';
+
+const HELPERS: ConsumerSettings = {
+  concurrency: 4,
+  lockTtlMs: 1000,
+  stalledIntervalMs: 2000,
+  reconcileIntervalMs: 500,
+};
+
+interface Round {
+  round: number;
+  froze: boolean;
+  workerId?: string;
+  pausedMs?: number;
+  live?: string;
+  victim?: string;
+  fencedLog?: number;
+}
+
+export const pausedHolder: Scenario = {
+  name: 'paused-holder',
+  title: 'a lock holder SIGSTOPped past its lock TTL is fenced at commit',
+  async run(ctx) {
+    const started = Date.now();
+    const rounds = ctx.size === 'full' ? 5 : 2;
+    const batch = ctx.size === 'full' ? 40 : 12;
+    const env = await ChaosEnv.create({ name: 'paused', consumers: HELPERS });
+    const plans: WorkerPlan[] = [];
+    const requests: SentRequest[] = [];
+    const log: Round[] = [];
+    const checks: Check[] = [];
+    try {
+      await env.fleet.start(2);
+      env.sink.start();
+      for (let r = 0; r < rounds; r++) {
+        const victim = await env.fleet.spawn(2 + r, {
+          RP_FAULTS: 'pause:before-commit',
+          CONSUMER_CONCURRENCY: '1',
+          LOCK_TTL_MS: '1000',
+          // The victim keeps its BullMQ job lock through the pause: the late commit is its own.
+          STALLED_INTERVAL_MS: '60000',
+        });
+        const ids = Array.from({ length: batch }, (_, i) => `paused-r${r}-w${i}`);
+        for (const id of ids) {
+          await env.producer.registerWorker({ id, name: id, task: 'work' });
+          const s = await env.producer.suspend(id, {
+            reason: 'park',
+            conditions: { timeout: { duration_ms: 600_000 } },
+          });
+          const cycle: CyclePlan = {
+            cycle: 1,
+            kind: 'resume',
+            conditions: null,
+            resumeAtMs: 0,
+            jitterMs: 0,
+            input: `go ${id}`,
+            duplicates: [],
+            keyed: false,
+            ...(s.suspension ? { epoch: s.suspension.epoch } : {}),
+            ...(s.suspension?.deadline_ms !== undefined ? { deadlineMs: s.suspension.deadline_ms } : {}),
+          };
+          plans.push({ id, cycles: [cycle] });
+        }
+        await Promise.all(
+          ids.map(async (id) => {
+            const t = await env.producer.resume(id, `go ${id}`);
+            requests.push({
+              workerId: id,
+              cycle: 1,
+              role: 'original',
+              jobId: t.jobId,
+              keyed: false,
+              sentAt: Date.now(),
+            });
+          }),
+        );
+        const froze = await until(() => victim.state() === 'T', 20_000, 20);
+        const entry: Round = { round: r, froze: froze === true };
+        log.push(entry);
+        if (!froze) {
+          await victim.stop();
+          continue;
+        }
+        const pausedAt = Date.now();
+        // The frozen job: the only active one whose BullMQ lock lives far longer than the helpers'.
+        const jobId = await until(async () => {
+          for (const id of await env.queues.resume.getRanges(['active'], 0, -1))
+            if ((await env.admin.pttl(`${env.prefix}:resume:${id}:lock`)) > 10_000) return id;
+          return undefined;
+        }, 10_000);
+        const job = jobId ? await Job.fromId(env.queues.resume, jobId) : undefined;
+        const workerId = job ? String((job.data as { workerId: string }).workerId) : undefined;
+        if (!jobId || !workerId) {
+          victim.signal('SIGCONT');
+          await victim.stop();
+          continue;
+        }
+        entry.workerId = workerId;
+        // Past the lock TTL: the Redlock key is gone while the holder is still frozen.
+        await until(async () => (await env.admin.exists(env.store.keys.lock(workerId))) === 0, 10_000, 50);
+        const liveInput = `live ${workerId}`;
+        const ticket = await env.producer.resume(workerId, liveInput);
+        requests.push({
+          workerId,
+          cycle: 1,
+          role: 'duplicate',
+          jobId: ticket.jobId,
+          keyed: false,
+          sentAt: Date.now(),
+        });
+        const live = await ticket.result({ timeoutMs: 30_000 }).catch((e: Error) => ({ outcome: e.message }));
+        entry.live = live.outcome;
+        victim.signal('SIGCONT');
+        entry.pausedMs = Date.now() - pausedAt;
+        const done = await until(async () => {
+          const j = await Job.fromId(env.queues.resume, jobId);
+          return j?.finishedOn ? j : undefined;
+        }, 30_000);
+        const rv = done?.returnvalue as { outcome?: string; error?: { code?: string } } | undefined;
+        entry.victim = rv ? `${rv.outcome}${rv.error?.code ? ` ${rv.error.code}` : ''}` : 'unfinished';
+        await sleep(200); // let the victim's log line arrive
+        entry.fencedLog = env.logs.bySource.get(victim.name)?.get('commit fenced: record changed') ?? 0;
+        const rec = await env.producer.getRecord(workerId);
+        checks.push(
+          check(
+            `round-${r}-fenced`,
+            entry.live === 'resumed' &&
+              entry.victim === 'rejected HARN-SUS-003' &&
+              (entry.fencedLog ?? 0) >= 1 &&
+              JSON.stringify(rec?.history) === JSON.stringify([liveInput]),
+            `live resume ${entry.live}; frozen holder after SIGCONT: ${entry.victim}, "commit fenced" logged ${entry.fencedLog}x; history ${JSON.stringify(rec?.history)}`,
+          ),
+        );
+        await victim.stop();
+      }
+      const q = await quiesce(env, {
+        workerIds: plans.map((p) => p.id),
+        idle: () => !env.sink.busy,
+        timeoutMs: 60_000,
+      });
+      const ledger = await buildLedger({ env, plans, requests, driveStart: started });
+      const fenced = log.filter(
+        (e) => e.victim === 'rejected HARN-SUS-003' && (e.fencedLog ?? 0) >= 1,
+      ).length;
+      checks.unshift(
+        check('quiescent', q.ok, `reached quiescence in ${q.waitedMs} ms (last: ${q.last})`),
+        check(
+          'holders-froze',
+          log.every((e) => e.froze && e.workerId),
+          `${log.filter((e) => e.froze).length}/${rounds} victims froze holding a lock before commit`,
+        ),
+      );
+      checks.push(...ledger.checks, consumersAlive(env));
+      const figures: Record<string, Figure> = {
+        ...ledger.figures,
+        rounds,
+        staleCommitsFenced: fenced,
+        pausesMs: log.map((e) => e.pausedMs ?? null),
+        roundsLog: log.map(
+          (e) => `${e.workerId}: live ${e.live}, frozen ${e.victim}, fenced log ${e.fencedLog}`,
+        ),
+      };
+      return result(
+        'paused-holder',
+        pausedHolder.title,
+        started,
+        { rounds, batch, lockTtlMs: 1000 },
+        figures,
+        checks,
+      );
+    } finally {
+      await env.close();
+    }
+  },
+};

@@ -1,0 +1,16 @@
+// Scenario 1: races. Duplicate resumes, timeouts due within ±5 ms of the resume, events racing
+// resumes, closes racing resumes, concurrent suspends of one worker (this scenario only), and
+// re-suspensions by the runtime, across consumer processes.
+
+import { loadSize } from '../sizes.js';
+import type { Scenario } from '../types.js';
+import { runLoadScenario } from './load.js';
+
+export const races: Scenario = {
+  name: 'races',
+  title: 'duplicate resumes, racing timeouts, events and closes',
+  run: (ctx) =>
+    runLoadScenario('races', races.title, ctx, loadSize(ctx.size, {}, ctx.stalledIntervalMs), undefined, {
+      suspendRaceRate: 0.02,
+    }),
+};

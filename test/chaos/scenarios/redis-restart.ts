@@ -1,0 +1,74 @@
+// Scenario 3: Redis goes away mid-drive and comes back on the same port from its AOF (everysec):
+// (a) SHUTDOWN (clean, AOF flushed), (b) SIGKILL (no goodbye). Consumers, the runtime and the
+// producer reconnect by themselves; all work completes.
+
+import { sleep } from '../rng.js';
+import { loadSize } from '../sizes.js';
+import { check, type Scenario } from '../types.js';
+import { type Fault, runLoadScenario } from './load.js';
+import {
+  activeJobs,
+  backlogDrainedAfter,
+  finishedAfter,
+  firstFinishAfter,
+  reconnectedAfter,
+} from './recovery.js';
+
+export function redisOutage(mode: 'shutdown' | 'sigkill', afterMs: number, downMs: number): Fault {
+  return {
+    async run(env) {
+      await sleep(afterMs);
+      const active = await activeJobs(env);
+      const downAt = Date.now();
+      if (mode === 'shutdown') await env.redis.shutdown();
+      else await env.redis.kill('SIGKILL');
+      await sleep(downMs);
+      await env.redis.restart();
+      const upAt = Date.now();
+      return {
+        figures: { outage: { mode, downMs: upAt - downAt, activeAtOutage: active.length } },
+        moreFigures: (ledger) => ({
+          recoveryMs: {
+            firstJobAfterRestart: firstFinishAfter(ledger, upAt),
+            inFlightAtOutageDone: finishedAfter(ledger, active, upAt).ms,
+            backlogDrained: backlogDrainedAfter(ledger, upAt).ms,
+          },
+          backlogSlowestJob: backlogDrainedAfter(ledger, upAt).slowest,
+          consumersReconnected: reconnectedAfter(env.logs, downAt, upAt),
+        }),
+        checks: (ledger) => [
+          check(
+            'in-flight-finished-after-restart',
+            finishedAfter(ledger, active, upAt).ms !== null,
+            `all ${active.length} jobs in flight at the outage finished after the restart`,
+          ),
+          check(
+            'work-resumed-after-restart',
+            firstFinishAfter(ledger, upAt) !== null,
+            'consumers processed jobs again after Redis came back',
+          ),
+        ],
+      };
+    },
+  };
+}
+
+const restartScenario = (name: string, mode: 'shutdown' | 'sigkill', title: string): Scenario => ({
+  name,
+  title,
+  run: (ctx) => {
+    const size = loadSize(ctx.size, {}, ctx.stalledIntervalMs);
+    return runLoadScenario(name, title, ctx, size, redisOutage(mode, size.driveMs * 0.4, 3000));
+  },
+});
+
+export const redisShutdown = restartScenario(
+  'redis-shutdown',
+  'shutdown',
+  'Redis SHUTDOWN mid-drive, restarted from its AOF (everysec) 3 s later',
+);
+export const redisSigkill = restartScenario(
+  'redis-sigkill',
+  'sigkill',
+  'Redis SIGKILLed mid-drive, restarted from its AOF (everysec) 3 s later',
+);
