@@ -44,8 +44,15 @@ export const RespawnJobSchema = z.object({
 /** Completed jobs are kept a day so job-id deduplication covers every redelivery window. */
 const KEEP = { removeOnComplete: { age: 24 * 3600, count: 100_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
+/**
+ * Retryable failures (a hook that threw, a lost lock, a record that kept changing) back off from
+ * 100 ms to about 3.4 min over 12 attempts (~7 min in all), then the job stays in the failed set.
+ * A consumer that dies or a Redis outage does not use attempts up: the job stalls and is redelivered.
+ */
+const RETRY = { attempts: 12, backoff: { type: 'exponential', delay: 100 } };
+
 export const jobDefaults = {
-  resume: { ...KEEP, attempts: 25, backoff: { type: 'exponential', delay: 100 } },
-  timeout: { ...KEEP, attempts: 25, backoff: { type: 'exponential', delay: 100 } },
+  resume: { ...KEEP, ...RETRY },
+  timeout: { ...KEEP, ...RETRY },
   tasks: { ...KEEP },
 } satisfies Record<keyof typeof QUEUE_NAMES, JobsOptions>;
