@@ -2,6 +2,7 @@
 // only consumer; then a healthy consumer starts. The work must be finished exactly once by it (a
 // redelivery) or by the reconciler. Each case runs in its own environment; cases run a few at a time.
 
+import { FAULT_POINTS } from '../../../src/consumers/faults.js';
 import { Driver } from '../driver.js';
 import { ChaosEnv, type ConsumerSettings } from '../env.js';
 import { buildLedger } from '../ledger.js';
@@ -27,15 +28,8 @@ export interface CrashCase {
   closeBeforeRecovery?: boolean;
 }
 
-const RESUME_POINTS = [
-  'after-lock',
-  'after-hooks',
-  'before-commit',
-  'after-commit',
-  'after-timeout-removal',
-  'after-respawn',
-  'before-ack',
-];
+// Every step a consumer can be killed at lies on the resume path.
+const RESUME_POINTS: readonly string[] = FAULT_POINTS;
 
 export function crashCases(size: Size): CrashCase[] {
   const cases: CrashCase[] = RESUME_POINTS.map((point) => ({
