@@ -94,3 +94,23 @@ export function reconnectedAfter(
   const values = [...first.values()];
   return { consumers: values.length, maxMs: values.length ? Math.max(...values) : null };
 }
+
+/** The recovery figures of a Redis outage from `downAt` to `upAt` (restart scenarios share them). */
+export function outageRecovery(
+  ledger: Ledger,
+  logs: LogBook,
+  active: string[],
+  downAt: number,
+  upAt: number,
+) {
+  const backlog = backlogDrainedAfter(ledger, upAt);
+  return {
+    recoveryMs: {
+      firstJobAfterRestart: firstFinishAfter(ledger, upAt),
+      inFlightAtOutageDone: finishedAfter(ledger, active, upAt).ms,
+      backlogDrained: backlog.ms,
+    },
+    backlogSlowestJob: backlog.slowest,
+    consumersReconnected: reconnectedAfter(logs, downAt, upAt),
+  };
+}

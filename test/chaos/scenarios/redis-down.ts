@@ -14,13 +14,7 @@ import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
 import { type Check, check, type Figure, type Scenario } from '../types.js';
 import { type Fault, result, runLoadScenario } from './load.js';
-import {
-  activeJobs,
-  backlogDrainedAfter,
-  finishedAfter,
-  firstFinishAfter,
-  reconnectedAfter,
-} from './recovery.js';
+import { activeJobs, outageRecovery } from './recovery.js';
 
 const SETTINGS: ConsumerSettings = {
   concurrency: 8,
@@ -211,13 +205,7 @@ function midRunOutage(afterMs: number, downMs: number): Fault {
       return {
         figures: { outage: { mode: 'sigkill', downMs: upAt - downAt, activeAtOutage: active.length } },
         moreFigures: (ledger) => ({
-          recoveryMs: {
-            firstJobAfterRestart: firstFinishAfter(ledger, upAt),
-            inFlightAtOutageDone: finishedAfter(ledger, active, upAt).ms,
-            backlogDrained: backlogDrainedAfter(ledger, upAt).ms,
-          },
-          backlogSlowestJob: backlogDrainedAfter(ledger, upAt).slowest,
-          consumersReconnected: reconnectedAfter(env.logs, downAt, upAt),
+          ...outageRecovery(ledger, env.logs, active, downAt, upAt),
           consumerErrorLinesDuringOutage: env.logs.problemLines.filter(
             (l) => l.at >= downAt && l.at <= upAt + 500,
           ).length,

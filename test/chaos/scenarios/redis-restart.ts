@@ -6,13 +6,7 @@ import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
 import { check, type Scenario } from '../types.js';
 import { type Fault, runLoadScenario } from './load.js';
-import {
-  activeJobs,
-  backlogDrainedAfter,
-  finishedAfter,
-  firstFinishAfter,
-  reconnectedAfter,
-} from './recovery.js';
+import { activeJobs, finishedAfter, firstFinishAfter, outageRecovery } from './recovery.js';
 
 export function redisOutage(mode: 'shutdown' | 'sigkill', afterMs: number, downMs: number): Fault {
   return {
@@ -28,13 +22,7 @@ export function redisOutage(mode: 'shutdown' | 'sigkill', afterMs: number, downM
       return {
         figures: { outage: { mode, downMs: upAt - downAt, activeAtOutage: active.length } },
         moreFigures: (ledger) => ({
-          recoveryMs: {
-            firstJobAfterRestart: firstFinishAfter(ledger, upAt),
-            inFlightAtOutageDone: finishedAfter(ledger, active, upAt).ms,
-            backlogDrained: backlogDrainedAfter(ledger, upAt).ms,
-          },
-          backlogSlowestJob: backlogDrainedAfter(ledger, upAt).slowest,
-          consumersReconnected: reconnectedAfter(env.logs, downAt, upAt),
+          ...outageRecovery(ledger, env.logs, active, downAt, upAt),
         }),
         checks: (ledger) => [
           check(
