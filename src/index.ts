@@ -2,6 +2,8 @@
 
 export type { Consumer, ConsumerOptions } from './consumers/consumer.js';
 export { createConsumer } from './consumers/consumer.js';
+export type { RespawnConsumer, RespawnConsumerOptions, RespawnHandler } from './consumers/respawns.js';
+export { createRespawnConsumer } from './consumers/respawns.js';
 export type { ConsumerHooks } from './consumers/resume-engine.js';
 export type { ErrorCode } from './lib/errors.js';
 export {
@@ -20,6 +22,8 @@ export type {
   PreResumePayload,
   RespawnPayload,
   ResumeOutcome,
+  StoredOutcome,
+  TimeoutOutcome,
   WorkerRecord,
   WorkerStatus,
   WorkerSummary,

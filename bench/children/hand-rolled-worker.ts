@@ -7,6 +7,7 @@
 import { Redlock } from '@sesamecare-oss/redlock';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { KEEP_FINISHED } from '../../src/lib/queues/catalog.js';
 import { handRolledKeys } from '../lib/hand-rolled-keys.js';
 import { QUEUES, WORKER_TIMING } from '../lib/workload.js';
 import { env, envInt, serveChild } from './runtime.js';
@@ -74,6 +75,8 @@ await serveChild(async () => {
       prefix,
       concurrency: envInt('CONSUMER_CONCURRENCY', 16),
       ...WORKER_TIMING,
+      // The retention resume-processor's workers use, so both acknowledge with the same cleanup.
+      ...KEEP_FINISHED,
     },
   );
   worker.on('error', (err) => console.error('hand-rolled worker error', err));

@@ -4,7 +4,9 @@
 // resume job added -> respawn job added.
 
 import type { Redis } from 'ioredis';
-import { jobIds } from '../../src/lib/store/keys.js';
+import { jobIds } from '../../src/lib/policy/ids.js';
+import { QueueSet } from '../../src/lib/queues/queues.js';
+import { keySpace } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import type { BenchChild } from './child.js';
 import { EventTail } from './event-tail.js';
@@ -12,7 +14,7 @@ import { hostBusyMs } from './host-cpu.js';
 import type { SuspendedWorker } from './population.js';
 import { snapshot } from './redis-info.js';
 import { type Percentiles, sleep, summarize } from './stats.js';
-import { QUEUES, RESUME_INPUT } from './workload.js';
+import { RESUME_INPUT } from './workload.js';
 
 export interface LoadSample {
   resumeJobId: string;
@@ -52,8 +54,9 @@ export async function runResumeLoad(
   workers: readonly SuspendedWorker[],
   opts: LoadOptions,
 ): Promise<LoadResult> {
-  const resumeTail = new EventTail(observer, `${prefix}:${QUEUES.resume}:events`, 'added');
-  const respawnTail = new EventTail(observer, `${prefix}:${QUEUES.tasks}:events`, 'added');
+  const queues = new QueueSet(observer, keySpace(prefix)).partition(0);
+  const resumeTail = new EventTail(observer, queues.resume.toKey('events'), 'added');
+  const respawnTail = new EventTail(observer, queues.tasks.toKey('events'), 'added');
   await Promise.all([resumeTail.start(), respawnTail.start()]);
   const sent: { jobId: string; respawnJobId: string }[] = [];
   const inflight: Promise<void>[] = [];

@@ -2,8 +2,8 @@
 // condition, so every record, index entry, deadline entry and delayed timeout job is exactly what
 // production writes. Run with many calls in flight; this is setup and is never timed as a result.
 
+import { jobIds } from '../../src/lib/policy/ids.js';
 import type { JsonObject } from '../../src/lib/policy/types.js';
-import { jobIds } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import { forEachConcurrent } from './pool.js';
 import { FAR_TIMEOUT_MS, SMALL_TRANSCRIPT } from './workload.js';

@@ -47,8 +47,8 @@ export interface RoundResult {
 }
 
 const keysOf = (sys: MeasuredSystem) => ({
-  completed: `${sys.prefix}:${sys.queue.name}:completed`,
-  failed: `${sys.prefix}:${sys.queue.name}:failed`,
+  completed: sys.queue.toKey('completed'),
+  failed: sys.queue.toKey('failed'),
 });
 
 export async function measureRound(

@@ -4,7 +4,7 @@
 import type { JobsOptions } from 'bullmq';
 import { parseResumeOptions } from '../../src/lib/policy/resume-options.js';
 import type { ResumeJob } from '../../src/lib/queues/catalog.js';
-import { jobDefaults } from '../../src/lib/queues/catalog.js';
+import { KEEP_FINISHED } from '../../src/lib/queues/catalog.js';
 
 /** A few hundred bytes: the size of a parked agent's short transcript pointer-plus-summary. */
 export const SMALL_TRANSCRIPT = {
@@ -33,8 +33,8 @@ export const WORKER_TIMING = {
   maxStalledCount: 1_000_000,
 } as const;
 
-/** Job options of the plain baseline: what the resume-processor uses for its own queues (kept 24 h). */
-export const PLAIN_JOB_OPTIONS: JobsOptions = jobDefaults.tasks;
+/** Job options of the plain baseline: the retention resume-processor's workers use (kept 24 h). */
+export const PLAIN_JOB_OPTIONS: JobsOptions = KEEP_FINISHED;
 
 export const QUEUES = { plain: 'plain', resume: 'resume', timeout: 'timeout', tasks: 'tasks' } as const;
 

@@ -5,12 +5,13 @@
 // commit side (finishedOn) is reported too. Optionally a resume load runs across the window.
 
 import type { Redis } from 'ioredis';
+import { QueueSet } from '../../src/lib/queues/queues.js';
+import { keySpace } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import type { BenchChild } from '../lib/child.js';
 import { type LoadResult, runResumeLoad } from '../lib/load.js';
 import { createSuspendedWorkers, type SuspendedWorker } from '../lib/population.js';
 import { type Percentiles, sleep, summarize } from '../lib/stats.js';
-import { QUEUES } from '../lib/workload.js';
 
 export interface LatenessConfig {
   prefix: string;
@@ -61,7 +62,8 @@ export async function runLateness(
   });
   const setupOverran = Date.now() > windowStart;
   if (setupOverran) cfg.log('warning: setup ran past the first deadline');
-  const completedKey = `${cfg.prefix}:${QUEUES.timeout}:completed`;
+  const timeoutQueue = new QueueSet(observer, keySpace(cfg.prefix)).partition(0).timeout;
+  const completedKey = timeoutQueue.toKey('completed');
   const baseCompleted = await observer.zcard(completedKey);
   await cfg.child?.stats();
   await observer.call('LATENCY', 'RESET');
@@ -97,8 +99,7 @@ export async function runLateness(
   for (let i = 0; i < workers.length; i += 1000) {
     const pipe = observer.pipeline();
     const batch = workers.slice(i, i + 1000);
-    for (const w of batch)
-      pipe.hmget(`${cfg.prefix}:${QUEUES.timeout}:${w.timeoutJobId}`, 'processedOn', 'finishedOn');
+    for (const w of batch) pipe.hmget(timeoutQueue.toKey(w.timeoutJobId), 'processedOn', 'finishedOn');
     const replies = (await pipe.exec()) ?? [];
     replies.forEach(([err, value], j) => {
       const w = batch[j];

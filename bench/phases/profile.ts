@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { createQueues } from '../../src/lib/queues/queues.js';
+import { QueueSet } from '../../src/lib/queues/queues.js';
+import { keySpace } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import { BenchChild } from '../lib/child.js';
 import { type ProfileSummary, summariseProfile } from '../lib/cpu-profile.js';
@@ -38,7 +39,8 @@ export async function runProfile(
   cfg: ProfileConfig,
 ): Promise<ProfileResult> {
   mkdirSync(cfg.dir, { recursive: true });
-  const queues = createQueues(observer, cfg.prefix);
+  const queueSet = new QueueSet(observer, keySpace(cfg.prefix));
+  const queues = queueSet.partition(0);
   await queues.resume.pause();
   const ids = Array.from({ length: cfg.warmup + cfg.count }, (_, i) => workerId('pf', i));
   await createSuspendedWorkers(producer, ids);
@@ -76,6 +78,6 @@ export async function runProfile(
   cfg.log(`profile: ${r.jobs} resumes with the sampling profiler on (${Math.round(r.perSec)}/s)`);
   await child.stop();
   await queues.resume.resume();
-  await queues.close();
+  await queueSet.close();
   return { ...summariseProfile(file), resumes: r.jobs, resumesPerSec: r.perSec, file };
 }

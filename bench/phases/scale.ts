@@ -6,14 +6,16 @@
 // with fresh suspended ones, so exactly N stay suspended and only the population differs.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createQueues } from '../../src/lib/queues/queues.js';
+import { QueueSet } from '../../src/lib/queues/queues.js';
+import { keySpace } from '../../src/lib/store/keys.js';
+import { WorkerStore } from '../../src/lib/store/worker-store.js';
 import { createProducer } from '../../src/producers/producer.js';
 import { BenchChild } from '../lib/child.js';
 import { createSuspendedWorkers, type SuspendedWorker } from '../lib/population.js';
 import { usedMemory } from '../lib/redis-info.js';
 import { type MeasuredSystem, measureRound, type RoundResult } from '../lib/rounds.js';
 import { median, sleep } from '../lib/stats.js';
-import { QUEUES, resumeJob, TRANSCRIPT_BYTES } from '../lib/workload.js';
+import { resumeJob, TRANSCRIPT_BYTES } from '../lib/workload.js';
 
 export interface ScaleConfig {
   url: string;
@@ -66,20 +68,20 @@ async function settle(redis: Redis): Promise<number> {
 
 async function breakdown(redis: Redis, prefix: string, sample: SuspendedWorker, population: number) {
   const mem = async (key: string) => Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+  const keys = keySpace(prefix);
+  const store = new WorkerStore({ redis, keys });
+  const timeout = new QueueSet(redis, keys).partition(0).timeout;
   const perKey: Record<string, number> = {
-    'worker hash (record JSON incl. transcript)': await mem(`${prefix}:w:{${sample.id}}`),
-    'worker event stream (2 events)': await mem(`${prefix}:w:{${sample.id}}:events`),
-    'timeout job hash': await mem(`${prefix}:${QUEUES.timeout}:${sample.timeoutJobId}`),
+    'worker document (record, event log; incl. transcript)': await mem(store.workerKeys(sample.id).doc),
+    'timeout job hash': await mem(timeout.toKey(sample.timeoutJobId)),
   };
   // Shared structures divided by the population: an estimate of each worker's share.
-  const idx = `${prefix}:{${prefix}:idx}`;
+  const index = store.indexKeys(0);
   const shared: Record<string, string> = {
-    'timeout delayed zset': `${prefix}:${QUEUES.timeout}:delayed`,
-    'deadlines zset': `${idx}:deadlines`,
-    'status index set': `${idx}:status:suspended`,
-    'index versions hash': `${idx}:versions`,
-    'global event stream (capped at 100k)': `${idx}:events`,
-    'timeout queue event stream (capped at ~10k)': `${prefix}:${QUEUES.timeout}:events`,
+    'timeout delayed zset': timeout.toKey('delayed'),
+    'deadline index (zset)': index.deadlines,
+    'status index (set)': index.suspended,
+    'timeout queue event stream (capped at ~10k)': timeout.toKey('events'),
   };
   const sharedPerWorker: Record<string, number> = {};
   for (const [label, key] of Object.entries(shared)) {
@@ -106,7 +108,8 @@ interface Point {
 async function makePoint(observer: Redis, cfg: ScaleConfig, n: number, index: number): Promise<Point> {
   const prefix = `${cfg.prefix}${index}`;
   const producer = createProducer({ connection: cfg.url, prefix });
-  const queues = createQueues(observer, prefix);
+  const queueSet = new QueueSet(observer, keySpace(prefix));
+  const queues = queueSet.partition(0);
   await queues.resume.pause();
   let made = 0;
   const fresh = (count: number) =>
@@ -134,7 +137,7 @@ async function makePoint(observer: Redis, cfg: ScaleConfig, n: number, index: nu
     child,
     queue: queues.resume,
     prefix,
-    respawnList: `${prefix}:${QUEUES.tasks}:wait`,
+    respawnList: queues.tasks.toKey('wait'),
     enqueue: async (count: number) => {
       const batch = suspended.splice(0, count);
       for (let i = 0; i < batch.length; i += 1000) {
@@ -162,7 +165,7 @@ async function makePoint(observer: Redis, cfg: ScaleConfig, n: number, index: nu
     async close() {
       await child.stop();
       await queues.resume.resume();
-      await queues.close();
+      await queueSet.close();
       await producer.disconnect();
     },
   };

@@ -6,8 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseResumeConditions } from '../../src/lib/policy/conditions.js';
-import { decideSuspend, newWorkerRecord, nowFrom } from '../../src/lib/policy/transitions.js';
+import { nowFrom } from '../../src/lib/policy/decision.js';
+import { decideSuspend } from '../../src/lib/policy/suspend.js';
 import type { Transcript } from '../../src/lib/policy/types.js';
+import { newWorkerRecord } from '../../src/lib/policy/worker-record.js';
 import { handRolledKeys } from '../lib/hand-rolled-keys.js';
 import { FAR_TIMEOUT_MS, SMALL_TRANSCRIPT } from '../lib/workload.js';
 
@@ -42,6 +44,7 @@ export async function createHandRolledWorkers(
       );
       const decision = decideSuspend(
         record,
+        id,
         {
           reason: 'waiting for review',
           initiator: 'self',
@@ -51,7 +54,7 @@ export async function createHandRolledWorkers(
         },
         now,
       );
-      if (decision.kind !== 'suspend') throw new Error(`could not suspend ${id}`);
+      if (decision.kind !== 'commit') throw new Error(`could not suspend ${id}`);
       const s = decision.next.suspension;
       pipe.set(keys.worker(id), JSON.stringify(decision.next));
       timeouts.push({

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobDefaults } from '../../src/lib/queues/catalog.js';
-import { createQueues, type QueueSet } from '../../src/lib/queues/queues.js';
+import { QueueSet } from '../../src/lib/queues/queues.js';
+import { keySpace } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import { BenchChild } from '../lib/child.js';
 import { createSuspendedWorkers } from '../lib/population.js';
@@ -156,7 +157,8 @@ export async function runThroughput(
   await createHandRolledWorkers(observer, handTimeout, handPrefix, handIds);
 
   // resume-processor: real records through the producer API.
-  const rpQueues: QueueSet = createQueues(observer, cfg.rpPrefix);
+  const rpQueueSet = new QueueSet(observer, keySpace(cfg.rpPrefix));
+  const rpQueues = rpQueueSet.partition(0);
   await rpQueues.resume.pause();
   const rpIds = Array.from({ length: total }, (_, i) => workerId('tp', i));
   cfg.log(`setup: ${total} resume-processor suspended workers (producer API)`);
@@ -208,7 +210,7 @@ export async function runThroughput(
       child: rpChild,
       queue: rpQueues.resume,
       prefix: cfg.rpPrefix,
-      respawnList: `${cfg.rpPrefix}:${QUEUES.tasks}:wait`,
+      respawnList: rpQueues.tasks.toKey('wait'),
       enqueue: (n) =>
         bulkAdd(
           rpQueues.resume,
@@ -239,7 +241,7 @@ export async function runThroughput(
   await Promise.all([plainChild.stop(), handChild.stop()]);
   await Promise.all([plainQueue.close(), handResume.close(), handTimeout.close()]);
   await rpQueues.resume.resume();
-  await rpQueues.close();
+  await rpQueueSet.close();
 
   const plain = summarise(results.plain ?? []);
   const handRolled = summarise(results.handRolled ?? []);

@@ -1,31 +1,52 @@
-// A consumer process's parts wired together: BullMQ workers for the resume and timeout queues
-// (and optionally the tasks queue), the engine, the lock, the reconciler. Connections are one per role.
+// A consumer process's parts wired together: per partition, a BullMQ worker for resume requests and
+// one for timeouts (and optionally one for respawns), the kernel, the lock, the reconciler.
+// Connections are one per role: the store's (reads, commits, effects, settles, locks), one blocking
+// connection per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
 
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { EffectRunner } from '../lib/effects.js';
 import { LockUnavailableError, ResumeProcessorError } from '../lib/errors.js';
+import { type FaultHook, noFaults } from '../lib/faults.js';
 import { ResumeLock } from '../lib/lock/resume-lock.js';
 import { silentLogger } from '../lib/logger.js';
 import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
-import type { RespawnPayload } from '../lib/policy/types.js';
-import { QUEUE_NAMES, RespawnJobSchema, ResumeJobSchema, TimeoutJobSchema } from '../lib/queues/catalog.js';
-import { createQueues } from '../lib/queues/queues.js';
+import type { RespawnPayload, StoredOutcome, TimeoutOutcome } from '../lib/policy/types.js';
+import {
+  KEEP_FINISHED,
+  QUEUE_NAMES,
+  type ResumeJob,
+  ResumeJobSchema,
+  type TimeoutJob,
+  TimeoutJobSchema,
+} from '../lib/queues/catalog.js';
+import { invalidJob, JobFailure } from '../lib/queues/job-errors.js';
+import { QueueSet } from '../lib/queues/queues.js';
 import { checkEvictionPolicy, connect, reportConnectionErrors } from '../lib/redis.js';
+import { Kernel } from '../lib/store/kernel.js';
+import { allPartitions, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
-import { type FaultHook, noFaults } from './faults.js';
 import { Reconciler } from './reconciler.js';
+import { respawnWorkers } from './respawns.js';
 import { type ConsumerHooks, ResumeEngine } from './resume-engine.js';
 
 export interface ConsumerOptions {
   /** redis:// URL; the consumer opens its own connections (one per role). */
   connection: string;
   prefix?: string;
+  /** RESUME_PARTITIONS of the deployment (fixed for its lifetime; default 1). */
+  partitions?: number;
+  /** Which partitions this consumer serves (default: all of them). */
+  servePartitions?: number[];
+  /** Resume requests one consumer works on at once, per partition. */
   concurrency?: number;
+  /** Timeout jobs worked on at once, per partition: their own slots, never taken by resumes. */
+  timeoutConcurrency?: number;
   hooks?: ConsumerHooks;
   digest?: DigestFn;
-  /** When given, this consumer also takes respawn jobs from the `tasks` queue and hands them over. */
+  /** When given, this consumer also takes respawn jobs from the `tasks` queues and hands them over. */
   onRespawn?: (payload: RespawnPayload) => Promise<void> | void;
   logger?: Logger;
   lockTtlMs?: number;
@@ -35,7 +56,7 @@ export interface ConsumerOptions {
   reconcileIntervalMs?: number;
   /** Extra Redis URLs for a Redlock quorum (default: the main connection alone). */
   redlockUrls?: string[];
-  /** Test-only fault injection (see faults.ts). */
+  /** Test-only fault injection (see src/lib/faults.ts). */
   fault?: FaultHook;
 }
 
@@ -47,48 +68,45 @@ export interface Consumer {
 
 export function createConsumer(opts: ConsumerOptions): Consumer {
   const prefix = opts.prefix ?? 'rp';
+  const keys = keySpace(prefix, opts.partitions ?? 1);
   const logger = (opts.logger ?? silentLogger).child({ component: 'consumer' });
   const concurrency = opts.concurrency ?? 16;
   const lockTtlMs = opts.lockTtlMs ?? 2500;
   const stalledIntervalMs = opts.stalledIntervalMs ?? 2500;
   const fault = opts.fault ?? noFaults;
+  const served = opts.servePartitions ?? allPartitions(keys);
 
-  const storeRedis = connect(opts.connection, 'store');
-  const lockRedis =
-    (opts.redlockUrls ?? []).length > 0
-      ? (opts.redlockUrls ?? []).map((u) => connect(u, 'lock'))
-      : [connect(opts.connection, 'lock')];
-  const queueRedis = connect(opts.connection, 'store');
-  const connections: Redis[] = [storeRedis, queueRedis, ...lockRedis];
-  const workerConnection = () => {
-    const c = connect(opts.connection, 'worker');
-    c.on('error', () => {}); // reported once, via the store connection
+  const connections: Redis[] = [];
+  const open = (role: Parameters<typeof connect>[1], url: string = opts.connection) => {
+    const c = connect(url, role);
     connections.push(c);
     return c;
   };
-  const onRedis = (level: 'warn' | 'info', message: string, err?: Error) =>
-    level === 'warn' ? logger.warn({ err }, message) : logger.info(message);
-  reportConnectionErrors(storeRedis, onRedis);
-  for (const c of [queueRedis, ...lockRedis]) c.on('error', () => {}); // reported once, via storeRedis
-  const store = new WorkerStore(storeRedis, prefix);
-  const queues = createQueues(queueRedis, prefix);
-  const lock = new ResumeLock({ clients: lockRedis, keyFor: store.keys.lock, ttlMs: lockTtlMs });
-  const effects = new EffectRunner(storeRedis, store.keys, queues);
+  const storeRedis = open('store');
+  const quorum = (opts.redlockUrls ?? []).map((u) => open('lock', u));
+  reportConnectionErrors(storeRedis, (level, message, err) =>
+    level === 'warn' ? logger.warn({ err }, message) : logger.info(message),
+  );
+  for (const c of connections.slice(1)) c.on('error', () => {}); // reported once, via storeRedis
+
+  const store = new WorkerStore({ redis: storeRedis, keys });
+  const queues = new QueueSet(storeRedis, keys);
+  const kernel = new Kernel({ store, effects: new EffectRunner(queues) });
+  const lock = new ResumeLock({ store, keys, quorum, ttlMs: lockTtlMs });
   const engine = new ResumeEngine({
-    store,
+    kernel,
     lock,
-    effects,
     hooks: opts.hooks ?? {},
     digest: opts.digest ?? defaultDigest,
     logger,
     fault,
     hookTimeoutMs: opts.hookTimeoutMs ?? 10_000,
-    now: Date.now,
   });
   const reconciler = new Reconciler({
     store,
     engine,
-    timeoutQueue: queues.timeout,
+    queues,
+    partitions: served,
     logger: logger.child({ component: 'reconciler' }),
     intervalMs: opts.reconcileIntervalMs ?? 2000,
     orphanAfterMs: lockTtlMs * 2,
@@ -96,78 +114,48 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   });
 
   const workerOptions = {
-    prefix,
-    concurrency,
     autorun: false,
     // A killed consumer's job is locked for lockDuration, then found by the next stall check.
     lockDuration: stalledIntervalMs,
     stalledInterval: stalledIntervalMs,
     // A job that stalls (its consumer died) is never failed for stalling: it must run to an outcome.
     maxStalledCount: 1_000_000,
+    ...KEEP_FINISHED,
   };
-
-  // Retryable errors are thrown (BullMQ retries with backoff); invalid payloads and defined
-  // rejections never retry. Lock contention is a delay, not a failure.
-  const guard = async <T>(job: Job, token: string | undefined, work: () => Promise<T>): Promise<T> => {
-    try {
-      const result = await work();
-      fault('before-ack');
-      return result;
-    } catch (err) {
-      if (err instanceof LockUnavailableError && token) {
-        await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 150), token);
-        throw new DelayedError();
-      }
-      if (err instanceof ResumeProcessorError && !err.retryable) throw new UnrecoverableError(err.message);
-      throw err;
-    }
+  const blocking = () => {
+    const c = open('worker');
+    c.on('error', () => {});
+    return c;
   };
 
   // A job id can be reused once its job is gone (an expired idempotency key); the enqueue time
   // tells the two apart, and stays the same across redeliveries of one job.
   const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
 
-  const invalid = (job: Job, message: string) =>
-    new UnrecoverableError(
-      `RP-INVALID-JOB: ${job.queueName} job ${job.id} has an invalid payload: ${message}`,
-    );
+  // Retryable errors are thrown (BullMQ retries with backoff); invalid payloads and defined
+  // rejections never retry. Lock contention is a delay, not a failure.
+  const processor =
+    <S extends z.ZodType, R>(schema: S, handle: (id: string, data: z.infer<S>) => Promise<R>) =>
+    async (job: Job<z.infer<S>, R>, token?: string): Promise<R> => {
+      const parsed = schema.safeParse(job.data);
+      if (!parsed.success) throw invalidJob(job, parsed.error);
+      try {
+        const result = await handle(requestId(job), parsed.data);
+        fault('before-ack');
+        return result;
+      } catch (err) {
+        if (err instanceof LockUnavailableError && token) {
+          await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 150), token);
+          throw new DelayedError();
+        }
+        if (err instanceof ResumeProcessorError && !err.retryable) throw new JobFailure(err);
+        throw err;
+      }
+    };
 
-  const resumeWorker = new Worker(
-    QUEUE_NAMES.resume,
-    async (job: Job, token?: string) => {
-      const parsed = ResumeJobSchema.safeParse(job.data);
-      if (!parsed.success)
-        throw invalid(job, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      return guard(job, token, () => engine.handleResume(requestId(job), parsed.data));
-    },
-    { ...workerOptions, connection: workerConnection() },
-  );
-  const timeoutWorker = new Worker(
-    QUEUE_NAMES.timeout,
-    async (job: Job, token?: string) => {
-      const parsed = TimeoutJobSchema.safeParse(job.data);
-      if (!parsed.success)
-        throw invalid(job, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      return guard(job, token, () => engine.handleTimeout(requestId(job), parsed.data));
-    },
-    { ...workerOptions, connection: workerConnection() },
-  );
-  const workers: Worker[] = [resumeWorker as Worker, timeoutWorker as Worker];
-  const onRespawn = opts.onRespawn;
-  if (onRespawn) {
-    workers.push(
-      new Worker(
-        QUEUE_NAMES.tasks,
-        async (job: Job) => {
-          const parsed = RespawnJobSchema.safeParse(job.data);
-          if (!parsed.success) throw invalid(job, parsed.error.message);
-          await onRespawn(job.data as RespawnPayload);
-        },
-        { ...workerOptions, connection: workerConnection() },
-      ),
-    );
-  }
-  for (const w of workers) {
+  const running: (() => Promise<void>)[] = [];
+  const closing: (() => Promise<void>)[] = [];
+  const add = <D, R, N extends string>(w: Worker<D, R, N>) => {
     let lastError = 0;
     w.on('error', (err) => {
       // One line per 5 s: while Redis is away every reconnect attempt raises the same error.
@@ -176,6 +164,37 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       logger.error({ err, queue: w.name }, 'queue worker error; retrying with backoff');
     });
     w.on('failed', (job, err) => logger.warn({ jobId: job?.id, queue: w.name, err }, 'job failed'));
+    running.push(() => w.run());
+    closing.push(() => w.close());
+  };
+  for (const p of served) {
+    const at = { ...workerOptions, prefix: keys.queuePrefix(p) };
+    add(
+      new Worker<ResumeJob, StoredOutcome, 'resume'>(
+        QUEUE_NAMES.resume,
+        processor(ResumeJobSchema, (id, data) => engine.handleResume(id, data)),
+        { ...at, concurrency, connection: blocking() },
+      ),
+    );
+    add(
+      new Worker<TimeoutJob, TimeoutOutcome, 'timeout'>(
+        QUEUE_NAMES.timeout,
+        processor(TimeoutJobSchema, (id, data) => engine.handleTimeout(id, data)),
+        { ...at, concurrency: opts.timeoutConcurrency ?? concurrency, connection: blocking() },
+      ),
+    );
+  }
+  if (opts.onRespawn) {
+    for (const w of respawnWorkers({
+      store,
+      keys,
+      partitions: served,
+      handler: opts.onRespawn,
+      concurrency,
+      connection: blocking,
+      workerOptions,
+    }))
+      add(w);
   }
 
   let started = false;
@@ -190,14 +209,17 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
           { policy },
           'Redis maxmemory-policy is not noeviction: queue and worker keys may be evicted',
         );
-      for (const w of workers)
-        void w.run().catch((err: unknown) => logger.error({ err }, 'worker loop ended'));
+      for (const run of running)
+        void run().catch((err: unknown) => logger.error({ err }, 'worker loop ended'));
       reconciler.start();
-      logger.info({ concurrency, prefix }, 'consumer started');
+      logger.info(
+        { concurrency, prefix, partitions: keys.partitions, served: served.length },
+        'consumer started',
+      );
     },
     async stop() {
       // Stop taking jobs, let the running ones finish, then close every connection we opened.
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(closing.map((close) => close()));
       await reconciler.stop();
       await queues.close();
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

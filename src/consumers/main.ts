@@ -2,9 +2,9 @@
 // gracefully on SIGTERM/SIGINT (stop taking jobs, finish running ones, close connections).
 
 import { loadEnv, redlockUrls } from '../lib/config.js';
+import { faultHook, parseFaultPlan } from '../lib/faults.js';
 import { createLogger } from '../lib/logger.js';
 import { type Consumer, createConsumer } from './consumer.js';
-import { faultHook, parseFaultPlan } from './faults.js';
 
 export interface ConsumerProcessOptions {
   concurrency?: number;
@@ -16,7 +16,9 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
   const consumer = createConsumer({
     connection: env.REDIS_URL,
     prefix: env.RESUME_PREFIX,
+    partitions: env.RESUME_PARTITIONS,
     concurrency: opts.concurrency ?? env.CONSUMER_CONCURRENCY,
+    timeoutConcurrency: env.TIMEOUT_CONCURRENCY,
     logger,
     lockTtlMs: env.LOCK_TTL_MS,
     hookTimeoutMs: env.HOOK_TIMEOUT_MS,

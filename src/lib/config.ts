@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { RpCode, ValidationError } from './errors.js';
+import { MAX_PARTITIONS } from './store/keys.js';
 
 const intFromEnv = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
 
@@ -14,10 +15,14 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
     .default('rp'),
+  /** Partitions of the key layout and queues; fixed for a deployment's lifetime. */
+  RESUME_PARTITIONS: z.coerce.number().int().min(1).max(MAX_PARTITIONS).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Comma-separated Redis URLs for Redlock quorum; defaults to REDIS_URL alone. */
+  /** Comma-separated Redis URLs of a Redlock quorum; unset: the lock lives with the worker. */
   REDLOCK_URLS: z.string().optional(),
   CONSUMER_CONCURRENCY: intFromEnv(16, 1),
+  /** Timeout jobs a consumer works on at once: slots of their own, never taken by resumes. */
+  TIMEOUT_CONCURRENCY: intFromEnv(16, 1),
   LOCK_TTL_MS: intFromEnv(2500, 1000),
   HOOK_TIMEOUT_MS: intFromEnv(10000, 1),
   STALLED_INTERVAL_MS: intFromEnv(2500, 500),
@@ -43,10 +48,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return Object.freeze(result.data);
 }
 
+/** The Redlock quorum's servers; empty (the default) keeps each lock with its worker in REDIS_URL. */
 export function redlockUrls(env: Env): string[] {
-  const list =
+  return (
     env.REDLOCK_URLS?.split(',')
       .map((s) => s.trim())
-      .filter(Boolean) ?? [];
-  return list.length > 0 ? list : [env.REDIS_URL];
+      .filter(Boolean) ?? []
+  );
 }

@@ -1,5 +1,9 @@
 // Redis connections, one per role. Blocking BullMQ workers need maxRetriesPerRequest: null;
-// producers fail fast (no offline queue) instead of hanging while Redis is away.
+// producers fail a call after one reconnect attempt instead of waiting for Redis forever.
+//
+// No auto-pipelining: ioredis builds a Pipeline for every batch and copies into it every script
+// defined on the connection (BullMQ defines about sixty), which costs more CPU than the write calls
+// it saves (measured in docs/benchmarks.md).
 
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -10,12 +14,11 @@ export function connect(url: string, role: ConnectionRole, extra: RedisOptions =
     connectionName: `rp-${role}`,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000) + Math.floor(Math.random() * 100),
   };
-  if (role === 'worker' || role === 'store' || role === 'lock') {
-    base.maxRetriesPerRequest = null;
-  } else {
+  if (role === 'producer') {
     base.maxRetriesPerRequest = 1;
-    base.enableOfflineQueue = true;
     base.connectTimeout = 2000;
+  } else {
+    base.maxRetriesPerRequest = null;
   }
   return new Redis(url, { ...base, ...extra });
 }

@@ -1,29 +1,33 @@
-// The producer API: validates input, writes worker state with one CAS per change, and enqueues
-// resume requests and delayed timeout jobs. Resumes themselves happen in consumers.
+// The producer API: validates input, then changes workers through the kernel (one decide function
+// per operation) and enqueues resume requests. Resumes themselves happen in consumers.
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { deadlineMember, EffectRunner, finishOutbox } from '../lib/effects.js';
-import { ResumeProcessorError, RpCode } from '../lib/errors.js';
-import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotencyStore } from '../lib/idempotency.js';
+import { EffectRunner } from '../lib/effects.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../lib/idempotency.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
+import { decideFinish, type FinishStatus } from '../lib/policy/finish.js';
+import { unknownWorker } from '../lib/policy/messages.js';
 import { summarize } from '../lib/policy/summary.js';
-import {
-  decideFinish,
-  decideSuspend,
-  eventTypeFor,
-  type FinishStatus,
-  newWorkerRecord,
-  nowFrom,
-} from '../lib/policy/transitions.js';
-import type { JsonValue, Transcript, WorkerRecord, WorkerSummary } from '../lib/policy/types.js';
+import { decideSuspend } from '../lib/policy/suspend.js';
+import type {
+  JsonValue,
+  Transcript,
+  WorkerRecord,
+  WorkerStatus,
+  WorkerSummary,
+} from '../lib/policy/types.js';
+import { WORKER_STATUSES } from '../lib/policy/types.js';
+import { decideRegister } from '../lib/policy/worker-record.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
-import { createQueues, type QueueSet } from '../lib/queues/queues.js';
+import { QueueSet } from '../lib/queues/queues.js';
 import { connect } from '../lib/redis.js';
 import { DEFAULT_WORKER_STATE_DIR } from '../lib/snapshot/snapshot-files.js';
+import { type Applied, Kernel } from '../lib/store/kernel.js';
+import { keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
-import { ResumeRequests, unknownWorker } from './resume-requests.js';
+import { ResumeRequests } from './resume-requests.js';
 import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
 import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
 import { withTransportErrors } from './transport-errors.js';
@@ -49,6 +53,8 @@ export interface ProducerOptions {
   /** A redis:// URL (the producer owns the connection) or an ioredis client (the caller owns it). */
   connection: string | Redis;
   prefix?: string;
+  /** RESUME_PARTITIONS of the deployment (fixed for its lifetime; default 1). */
+  partitions?: number;
   now?: () => number;
   /** How long an idempotency key's first outcome is kept (default 24 h). */
   idempotencyTtlMs?: number;
@@ -58,16 +64,14 @@ export interface ProducerOptions {
   stateDir?: string;
 }
 
-const MAX_CAS_ATTEMPTS = 8;
-
 export function createProducer(opts: ProducerOptions): Producer {
   const owned = typeof opts.connection === 'string';
   const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
-  const prefix = opts.prefix ?? 'rp';
   const producer = new ResumeProducer({
     redis,
     ownsConnection: owned,
-    prefix,
+    prefix: opts.prefix ?? 'rp',
+    partitions: opts.partitions ?? 1,
     clock: opts.now ?? Date.now,
     idempotencyTtlMs: opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
     hooks: opts.hooks ?? {},
@@ -84,6 +88,7 @@ interface ProducerDeps {
   redis: Redis;
   ownsConnection: boolean;
   prefix: string;
+  partitions: number;
   clock: () => number;
   idempotencyTtlMs: number;
   hooks: SuspendHooks;
@@ -91,35 +96,33 @@ interface ProducerDeps {
   stateDir: string;
 }
 
+/** The record a change left, or the refusal it met, thrown. */
+function recordOf<Info>(applied: Applied<Info>): WorkerRecord | null {
+  if (applied.kind === 'rejected') throw applied.error;
+  if (applied.kind === 'replayed') return null;
+  return applied.record;
+}
+
 class ResumeProducer implements Producer {
   private readonly store: WorkerStore;
   private readonly queues: QueueSet;
-  private readonly effects: EffectRunner;
+  private readonly kernel: Kernel;
   private readonly snapshots: SnapshotPort;
   private readonly requests: ResumeRequests;
 
-  private readonly redis: Redis;
-  private readonly clock: () => number;
-
   constructor(private readonly deps: ProducerDeps) {
-    const { redis, prefix } = deps;
-    this.redis = redis;
-    this.clock = deps.clock;
-    this.store = new WorkerStore(redis, prefix);
-    this.queues = createQueues(redis, prefix);
-    this.effects = new EffectRunner(redis, this.store.keys, this.queues);
-    this.snapshots = new SnapshotPort({
+    const keys = keySpace(deps.prefix, deps.partitions);
+    this.store = new WorkerStore({ redis: deps.redis, keys });
+    this.queues = new QueueSet(deps.redis, keys);
+    this.kernel = new Kernel({
       store: this.store,
-      redis,
-      clock: deps.clock,
-      stateDir: deps.stateDir,
-      arm: (record) => this.armSuspension(record),
+      effects: new EffectRunner(this.queues, deps.clock),
+      now: deps.clock,
     });
+    this.snapshots = new SnapshotPort({ kernel: this.kernel, clock: deps.clock, stateDir: deps.stateDir });
     this.requests = new ResumeRequests({
-      redis,
       store: this.store,
       queues: this.queues,
-      idempotency: new IdempotencyStore(redis, this.store.keys),
       snapshots: this.snapshots,
       clock: deps.clock,
       idempotencyTtlMs: deps.idempotencyTtlMs,
@@ -134,35 +137,25 @@ class ResumeProducer implements Producer {
     workerId: string,
     path?: string,
   ): Promise<{ path: string; snapshot: Record<string, unknown> }> {
-    const record = await this.mustRead(parseInput(WorkerIdSchema, workerId, 'workerId'));
-    return this.snapshots.exportSnapshot(record, path);
+    return this.snapshots.exportSnapshot(
+      await this.mustRead(parseInput(WorkerIdSchema, workerId, 'workerId')),
+      path,
+    );
   }
 
   async registerWorker(input: RegisterWorkerInput): Promise<WorkerSummary> {
     const v = parseInput(RegisterSchema, input, 'worker');
-    const record = newWorkerRecord(
-      {
-        id: v.id ?? `worker_${randomUUID()}`,
-        name: v.name,
-        task: v.task,
-        mode: v.mode,
-        config: v.config ?? null,
-        transcript: (v.transcript ?? null) as Transcript | null,
-        parentWorkerId: v.parentWorkerId ?? null,
-      },
-      nowFrom(this.clock()),
-    );
-    const result = await this.store.commit(null, record, {
-      type: 'WorkerSpawned',
-      data: { status: 'running' },
-    });
-    if (!result.ok) {
-      throw new ResumeProcessorError(RpCode.WorkerExists, `worker ${record.id} already exists`, {
-        workerId: record.id,
-      });
-    }
-    await this.store.syncIndex(record, { type: 'WorkerSpawned' });
-    return summarize(record);
+    const worker = {
+      id: v.id ?? `worker_${randomUUID()}`,
+      name: v.name,
+      task: v.task,
+      mode: v.mode,
+      config: v.config ?? null,
+      transcript: (v.transcript ?? null) as Transcript | null,
+      parentWorkerId: v.parentWorkerId ?? null,
+    };
+    const record = recordOf(await this.kernel.apply(worker.id, (r, now) => decideRegister(r, worker, now)));
+    return summarize(record as WorkerRecord);
   }
 
   async suspend(workerId: string, input: SuspendInput = {}): Promise<WorkerSummary> {
@@ -180,71 +173,25 @@ class ResumeProducer implements Producer {
     });
     if (pre.kind === 'block')
       return { ...summarize(await this.mustRead(id)), pre_suspend_denied: pre.reason };
-    for (let attempt = 1; ; attempt++) {
-      const record = await this.mustRead(id);
-      this.checkExpectedVersion(record, v.expectVersion);
-      const now = nowFrom(this.clock());
-      const decision = decideSuspend(
-        record,
-        {
-          reason: pre.reason,
-          initiator,
-          rawConditions: v.conditions ?? null,
-          conditions,
-          ...(v.suspendedAtTurn === undefined ? {} : { suspendedAtTurn: v.suspendedAtTurn }),
-          triggerUnique: randomUUID().replace(/-/g, ''),
-        },
-        now,
-      );
-      if (decision.kind === 'unchanged') return summarize(decision.record);
-      if (decision.kind === 'reject') throw decision.error;
-      const next = decision.next;
-      const s = next.suspension;
-      // Intent first: the deadline entry and the trigger bindings exist before the commit, so a
-      // producer that dies right after committing still leaves the reconciler a timeout to arm and
-      // events a worker to find. Entries for an epoch that never committed are dropped as stale.
-      const intents: Promise<unknown>[] = [];
-      if (s?.deadline_ms !== undefined) {
-        intents.push(this.redis.zadd(this.store.keys.deadlines, s.deadline_ms, deadlineMember(id, s.epoch)));
-      }
-      for (const topic of s?.auto_resume_trigger?.match_events ?? []) {
-        intents.push(this.redis.hset(this.store.keys.trigger(topic), id, String(s?.epoch)));
-      }
-      await Promise.all(intents);
-      const result = await this.store.commit(record.version, next, {
-        type: 'WorkerSuspended',
-        data: { epoch: s?.epoch },
-      });
-      if (!result.ok) {
-        if (v.expectVersion !== undefined || attempt >= MAX_CAS_ATTEMPTS)
-          throw versionConflict(id, record.version, result.currentVersion);
-        continue;
-      }
-      await this.armSuspension(next);
+    const request = {
+      reason: pre.reason,
+      initiator,
+      rawConditions: v.conditions ?? null,
+      conditions,
+      ...(v.suspendedAtTurn === undefined ? {} : { suspendedAtTurn: v.suspendedAtTurn }),
+      ...(v.expectVersion === undefined ? {} : { expectVersion: v.expectVersion }),
+      triggerUnique: randomUUID().replace(/-/g, ''),
+    };
+    const applied = await this.kernel.apply(id, (r, now) => decideSuspend(r, id, request, now));
+    const record = recordOf(applied) as WorkerRecord;
+    if (applied.kind === 'committed') {
       await runPostSuspend(
         this.deps.hooks,
-        { event: 'PostSuspend', worker: { id }, reason: pre.reason, snapshot_path: next.snapshot_path },
+        { event: 'PostSuspend', worker: { id }, reason: pre.reason, snapshot_path: record.snapshot_path },
         this.deps.logger,
       );
-      return summarize(next);
     }
-  }
-
-  private async armSuspension(record: WorkerRecord): Promise<void> {
-    const s = record.suspension;
-    if (!s) return;
-    const tasks: Promise<unknown>[] = [this.store.syncIndex(record, { type: 'WorkerSuspended' })];
-    if (s.deadline_ms !== undefined && s.timeout_job_id) {
-      const delay = Math.max(0, s.deadline_ms - this.clock());
-      tasks.push(
-        this.queues.timeout.add(
-          'timeout',
-          { workerId: record.id, epoch: s.epoch, dueAtMs: s.deadline_ms },
-          { jobId: s.timeout_job_id, delay },
-        ),
-      );
-    }
-    await Promise.all(tasks);
+    return summarize(record);
   }
 
   resume(
@@ -276,26 +223,13 @@ class ResumeProducer implements Producer {
   private async finish(workerId: string, status: FinishStatus, input: FinishInput): Promise<WorkerSummary> {
     const id = parseInput(WorkerIdSchema, workerId, 'workerId');
     const v = parseInput(FinishSchema, input, 'options');
-    for (let attempt = 1; ; attempt++) {
-      const record = await this.mustRead(id);
-      this.checkExpectedVersion(record, v.expectVersion);
-      const decision = decideFinish(record, status, v.error ?? null, nowFrom(this.clock()));
-      if (decision.kind === 'unchanged') return summarize(record);
-      if (decision.kind === 'reject') throw decision.error;
-      const type = eventTypeFor(status);
-      const result = await this.store.commit(record.version, decision.next, { type });
-      if (!result.ok) {
-        if (v.expectVersion !== undefined || attempt >= MAX_CAS_ATTEMPTS)
-          throw versionConflict(id, record.version, result.currentVersion);
-        continue;
-      }
-      // Best effort: a timeout or trigger that survives a crash here finds the epoch stale.
-      await Promise.all([
-        this.effects.run(decision.next, decision.effects),
-        this.store.syncIndex(decision.next, { type }),
-      ]);
-      return summarize(decision.next);
-    }
+    const request = {
+      status,
+      error: v.error ?? null,
+      ...(v.expectVersion === undefined ? {} : { expectVersion: v.expectVersion }),
+    };
+    const record = recordOf(await this.kernel.apply(id, (r, now) => decideFinish(r, id, request, now)));
+    return summarize(record as WorkerRecord);
   }
 
   async getWorker(workerId: string): Promise<WorkerSummary | null> {
@@ -304,46 +238,28 @@ class ResumeProducer implements Producer {
   }
 
   async getRecord(workerId: string): Promise<WorkerRecord | null> {
-    return this.store.read(parseInput(WorkerIdSchema, workerId, 'workerId'));
+    return (await this.store.read(parseInput(WorkerIdSchema, workerId, 'workerId')))?.record ?? null;
   }
 
-  async listWorkers(filter: { status?: WorkerRecord['status'] } = {}): Promise<WorkerSummary[]> {
+  async listWorkers(filter: { status?: WorkerStatus } = {}): Promise<WorkerSummary[]> {
     const { status } = parseInput(ListSchema, filter, 'filter');
-    const ids = status ? await this.store.idsWithStatus(status) : await this.store.allIds();
+    const ids = status ? await this.store.idsWithStatus(status) : await this.store.allIds(WORKER_STATUSES);
     ids.sort();
-    const records = await this.store.readMany(ids);
-    return records
-      .filter((r): r is WorkerRecord => r !== null && (status === undefined || r.status === status))
+    const snapshots = await this.store.readMany(ids);
+    return snapshots
+      .map((s) => s?.record)
+      .filter((r): r is WorkerRecord => r !== undefined && (status === undefined || r.status === status))
       .map(summarize);
   }
 
   async disconnect(): Promise<void> {
     await this.queues.close();
-    if (this.deps.ownsConnection) await this.redis.quit();
+    if (this.deps.ownsConnection) await this.deps.redis.quit();
   }
 
-  /**
-   * Reads a record for a write. A resume committed by a consumer that then died may still have an
-   * outbox: finish it first (its respawn must happen once), so this write cannot drop it.
-   * PostResume hooks live in consumers and do not run on this path.
-   */
   private async mustRead(id: string): Promise<WorkerRecord> {
-    const record = await this.store.read(id);
-    if (!record) throw unknownWorker(id);
-    if (!record.outbox) return record;
-    await finishOutbox(this.store, this.effects, record);
-    return { ...record, outbox: null };
-  }
-
-  private checkExpectedVersion(record: WorkerRecord, expected: number | undefined): void {
-    if (expected !== undefined && record.version !== expected)
-      throw versionConflict(record.id, expected, record.version);
+    const snapshot = await this.store.read(id);
+    if (!snapshot) throw unknownWorker(id);
+    return snapshot.record;
   }
 }
-
-const versionConflict = (id: string, expected: number, current: number | null) =>
-  new ResumeProcessorError(
-    RpCode.VersionConflict,
-    `worker ${id} is at version ${current ?? 'none'}, not ${expected}: another writer changed it first`,
-    { workerId: id, retryable: true },
-  );

@@ -1,20 +1,19 @@
 // Resume requests: the producer side of a resume. Options are parsed the way Harn parses them and
-// blank input is refused before anything is written; the job goes on the `resume` queue with a
-// random id, an id derived from the idempotency key, or (event delivery) one per worker+epoch+event.
+// blank input is refused before anything is written; the job goes on the worker's partition's
+// `resume` queue with a random id, an id derived from the idempotency key, or (event delivery) one
+// per worker + epoch + event.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { ResumeProcessorError, RpCode } from '../lib/errors.js';
 import {
-  type IdempotencyStore,
   idempotencyConflict,
   idempotencyJobId,
+  idempotencyKeyHash,
   requestHash,
 } from '../lib/idempotency.js';
-import { invalidResumeInput, missingTarget, snapshotInvalid } from '../lib/policy/messages.js';
+import { invalidResumeInput, missingTarget, snapshotInvalid, unknownWorker } from '../lib/policy/messages.js';
 import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
-import type { JsonValue, ResumeOptions } from '../lib/policy/types.js';
+import type { JsonValue, ResumeOptions, StoredOutcome } from '../lib/policy/types.js';
 import { type ResumeJob, WorkerIdSchema } from '../lib/queues/catalog.js';
 import type { QueueSet } from '../lib/queues/queues.js';
 import { isSnapshotPath } from '../lib/snapshot/snapshot-files.js';
@@ -25,10 +24,8 @@ import type { DeliverEventInput, ResumeRequestOptions, ResumeTicket } from './ty
 import { DeliverEventSchema, parseInput, ResumeRequestOptionsSchema } from './validation.js';
 
 export interface ResumeRequestDeps {
-  redis: Redis;
   store: WorkerStore;
   queues: QueueSet;
-  idempotency: IdempotencyStore;
   snapshots: SnapshotPort;
   clock: () => number;
   idempotencyTtlMs: number;
@@ -52,20 +49,13 @@ export class ResumeRequests {
     const id = isSnapshotPath(target)
       ? await this.importForResume(target)
       : parseInput(WorkerIdSchema, target, 'target');
-    const exists = await this.deps.redis.exists(this.deps.store.keys.worker(id));
-    if (!exists) throw unknownWorker(id);
-    if (idempotencyKey === undefined) {
-      const jobId = `r-${randomUUID()}`;
-      await this.deps.queues.resume.add(
-        'resume',
-        { workerId: id, options, requestedAtMs: this.deps.clock() } satisfies ResumeJob,
-        {
-          jobId,
-        },
-      );
-      return ticketFor(this.deps.queues, jobId, id);
-    }
-    return this.keyedResume(id, options, idempotencyKey);
+    if (!(await this.deps.store.exists(id))) throw unknownWorker(id);
+    if (idempotencyKey !== undefined) return this.keyedResume(id, options, idempotencyKey);
+    const jobId = `r-${randomUUID()}`;
+    await this.deps.queues
+      .of(id)
+      .resume.add('resume', { workerId: id, options, requestedAtMs: this.deps.clock() }, { jobId });
+    return this.ticket(jobId, id);
   }
 
   /** `resume("path/worker.json", …)`: a cold load, then a resume of what was loaded. */
@@ -84,12 +74,14 @@ export class ResumeRequests {
   private async keyedResume(id: string, options: ResumeOptions, key: string): Promise<ResumeTicket> {
     const hash = requestHash(id, options);
     const jobId = idempotencyJobId(id, key);
-    const applied = await this.deps.idempotency.get(id, key);
-    if (applied) {
-      if (applied.payloadHash !== hash) throw idempotencyConflict(id, key);
-      return settledTicket(jobId, id, { ...applied.outcome, replayed: true });
+    const stored = await this.deps.store.idempotencyRecord(id, idempotencyKeyHash(key));
+    if (stored) {
+      const first = JSON.parse(stored) as { hash: string; outcome: StoredOutcome };
+      if (first.hash !== hash) throw idempotencyConflict(id, key);
+      return settledTicket(jobId, id, { ...first.outcome, replayed: true }, this.deps.store);
     }
-    const existing = await Job.fromId(this.deps.queues.resume, jobId);
+    const queue = this.deps.queues.of(id).resume;
+    const existing = await Job.fromId(queue, jobId);
     if (existing?.finishedOn) await existing.remove(); // its key expired: the key may be used afresh
     const job: ResumeJob = {
       workerId: id,
@@ -98,17 +90,16 @@ export class ResumeRequests {
       idempotencyKey: key,
       idempotencyTtlMs: this.deps.idempotencyTtlMs,
     };
-    await this.deps.queues.resume.add('resume', job, { jobId });
-    const queued = await Job.fromId(this.deps.queues.resume, jobId);
-    const queuedData = queued?.data as ResumeJob | undefined;
-    if (queuedData && requestHash(queuedData.workerId, queuedData.options) !== hash)
+    await queue.add('resume', job, { jobId });
+    const queued = await Job.fromId(queue, jobId);
+    if (queued && requestHash(queued.data.workerId, queued.data.options) !== hash)
       throw idempotencyConflict(id, key);
-    return ticketFor(this.deps.queues, jobId, id);
+    return this.ticket(jobId, id);
   }
 
   async deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]> {
     const e = parseInput(DeliverEventSchema, event, 'event');
-    const waiting = await this.deps.redis.hgetall(this.deps.store.keys.trigger(e.kind));
+    const waiting = await this.deps.store.triggerBindings(e.kind);
     const triggerEvent: JsonValue = {
       provider: e.provider,
       kind: e.kind,
@@ -117,7 +108,7 @@ export class ResumeRequests {
       dedupe_key: e.dedupe_key ?? `${e.provider}:${e.kind}:${e.id}`,
     };
     const tickets: ResumeTicket[] = [];
-    for (const [workerId, epoch] of Object.entries(waiting)) {
+    for (const { workerId, epoch } of waiting) {
       const job: ResumeJob = {
         workerId,
         options: {
@@ -127,19 +118,20 @@ export class ResumeRequests {
           initiator: 'triggered',
           triggerEvent,
         },
-        expectEpoch: Number(epoch),
+        expectEpoch: epoch,
         requestedAtMs: this.deps.clock(),
       };
       // One job per (worker, suspension, event): a redelivered event is deduplicated by BullMQ.
       const jobId = `e-${digest(`${workerId}\u0000${epoch}\u0000${e.provider}\u0000${e.id}`)}`;
-      await this.deps.queues.resume.add('resume', job, { jobId });
-      tickets.push(ticketFor(this.deps.queues, jobId, workerId));
+      await this.deps.queues.of(workerId).resume.add('resume', job, { jobId });
+      tickets.push(this.ticket(jobId, workerId));
     }
     return tickets;
+  }
+
+  private ticket(jobId: string, workerId: string): ResumeTicket {
+    return ticketFor(this.deps.queues.of(workerId).resume, jobId, workerId, this.deps.store);
   }
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 40);
-
-export const unknownWorker = (id: string) =>
-  new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${id}`, { workerId: id });

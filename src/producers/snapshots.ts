@@ -1,21 +1,20 @@
 // Snapshot import and export for the producer: Harn `worker_snapshot` files in, the same format out.
-// An import writes the record with the same CAS as every other change (a cold load replaces a live
-// entry, as Harn does, at a higher version so fencing still holds) and arms its timeout and trigger.
+// An import is a decision like any other change (decideImport): a cold load replaces a live entry,
+// as Harn does, at a higher version so fencing still holds, and arms its timeout and trigger.
 
-import type { Redis } from 'ioredis';
-import { deadlineMember } from '../lib/effects.js';
-import { ResumeProcessorError, RpCode, type SerializedError, serializeError } from '../lib/errors.js';
+import { type SerializedError, serializeError } from '../lib/errors.js';
 import { missingTarget } from '../lib/policy/messages.js';
 import { summarize } from '../lib/policy/summary.js';
 import type { WorkerRecord, WorkerSummary } from '../lib/policy/types.js';
-import { convertHarnSnapshot, exportHarnSnapshot, withVersion } from '../lib/snapshot/harn-snapshot.js';
+import { decideImport } from '../lib/policy/worker-record.js';
+import { convertHarnSnapshot, exportHarnSnapshot } from '../lib/snapshot/harn-snapshot.js';
 import {
   readSnapshotFile,
   resolveSnapshotTargets,
   snapshotPathFor,
   writeSnapshotFile,
 } from '../lib/snapshot/snapshot-files.js';
-import type { WorkerStore } from '../lib/store/worker-store.js';
+import type { Kernel } from '../lib/store/kernel.js';
 
 export type ImportResult =
   | { path: string; worker: WorkerSummary; warnings: string[] }
@@ -28,15 +27,10 @@ export interface ImportOptions {
 }
 
 export interface SnapshotDeps {
-  store: WorkerStore;
-  redis: Redis;
+  kernel: Kernel;
   clock: () => number;
   stateDir: string;
-  /** Arms the timeout and trigger of a suspended record after its commit, and indexes it. */
-  arm: (record: WorkerRecord) => Promise<void>;
 }
-
-const MAX_CAS_ATTEMPTS = 8;
 
 export class SnapshotPort {
   constructor(private readonly deps: SnapshotDeps) {}
@@ -57,8 +51,7 @@ export class SnapshotPort {
           path,
           this.deps.clock(),
         );
-        const stored = await this.storeImported(record, opts.replace ?? true);
-        results.push({ path, worker: summarize(stored), warnings });
+        results.push({ path, worker: summarize(await this.store(record, opts.replace ?? true)), warnings });
       } catch (err) {
         if (single) throw err;
         results.push({ path, error: serializeError(err) });
@@ -78,57 +71,12 @@ export class SnapshotPort {
     return { path: target, snapshot };
   }
 
-  private async storeImported(imported: WorkerRecord, replace: boolean): Promise<WorkerRecord> {
-    const { store, redis } = this.deps;
-    for (let attempt = 1; ; attempt++) {
-      const existing = await store.read(imported.id);
-      if (existing && !replace) {
-        throw new ResumeProcessorError(
-          RpCode.WorkerExists,
-          `worker ${imported.id} already exists (import without replace)`,
-          {
-            workerId: imported.id,
-          },
-        );
-      }
-      if (existing?.outbox) {
-        throw new ResumeProcessorError(
-          RpCode.VersionConflict,
-          `worker ${imported.id} has a resume in flight; import again shortly`,
-          {
-            workerId: imported.id,
-            retryable: true,
-          },
-        );
-      }
-      const next = existing ? withVersion(imported, existing.version + 1) : imported;
-      const s = next.suspension;
-      // Intent first, as in suspend: the reconciler can arm a timeout whose job add was lost.
-      if (s?.deadline_ms !== undefined)
-        await redis.zadd(store.keys.deadlines, s.deadline_ms, deadlineMember(next.id, s.epoch));
-      for (const topic of s?.auto_resume_trigger?.match_events ?? []) {
-        await redis.hset(store.keys.trigger(topic), next.id, String(s?.epoch));
-      }
-      const result = await store.commit(existing?.version ?? null, next, {
-        type: 'WorkerImported',
-        data: { path: next.snapshot_path, status: next.status },
-      });
-      if (!result.ok) {
-        if (attempt >= MAX_CAS_ATTEMPTS) {
-          throw new ResumeProcessorError(
-            RpCode.VersionConflict,
-            `worker ${next.id} kept changing during import`,
-            {
-              workerId: next.id,
-              retryable: true,
-            },
-          );
-        }
-        continue;
-      }
-      if (next.status === 'suspended') await this.deps.arm(next);
-      else await store.syncIndex(next, { type: 'WorkerImported' });
-      return next;
-    }
+  private async store(imported: WorkerRecord, replace: boolean): Promise<WorkerRecord> {
+    const applied = await this.deps.kernel.apply(imported.id, (existing) =>
+      decideImport(existing, imported, replace),
+    );
+    if (applied.kind === 'rejected') throw applied.error;
+    if (applied.kind !== 'committed') throw new Error(`import of ${imported.id} wrote nothing`);
+    return applied.record;
   }
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FAULT_POINTS } from '../../src/lib/faults.js';
 import { createHarness, type Harness, waitFor } from '../support/harness.js';
 
 const processState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
@@ -53,14 +54,7 @@ describe('a consumer killed at each step of a resume', () => {
   });
   afterEach(async () => h.close());
 
-  const points = [
-    'after-lock',
-    'after-hooks',
-    'after-commit',
-    'after-timeout-removal',
-    'after-respawn',
-    'before-ack',
-  ];
+  const points = FAULT_POINTS.filter((p) => p !== 'before-commit');
   it.each(points)(
     'killed %s: another consumer or the reconciler finishes with exactly one respawn',
     async (point) => {
@@ -88,7 +82,7 @@ describe('a consumer killed at each step of a resume', () => {
       expect(r.status).toBe('running');
       expect(r.history).toEqual(['survive the crash']);
       expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${s.version + 1}`]);
-      const timeouts = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+      const timeouts = new Queue('timeout', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
       expect(await timeouts.getJob(`timeout-${w.id}-${s.version}`)).toBeUndefined();
       await timeouts.close();
     },
@@ -105,8 +99,8 @@ describe('a consumer killed at each step of a resume', () => {
     const ticket = await h.producer.resume(w.id, 'go');
     await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
     // Remove the orphaned request so only the reconciler can finish the committed outbox.
-    const resume = new Queue('resume', { connection: h.redis, prefix: h.prefix });
-    await h.redis.del(`${h.prefix}:resume:${ticket.jobId}:lock`);
+    const resume = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+    await h.redis.del(h.keys.queueKey(0, 'resume', `${ticket.jobId}:lock`));
     await resume.remove(ticket.jobId);
     await resume.close();
     const consumer = await h.startConsumer({

@@ -11,7 +11,7 @@ describe('Harn acceptance cases', () => {
   beforeEach(async () => {
     h = await createHarness();
     await h.startConsumer();
-    timeouts = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+    timeouts = new Queue('timeout', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
   });
   afterEach(async () => {
     await timeouts.close();
@@ -21,7 +21,7 @@ describe('Harn acceptance cases', () => {
   const register = (name = 'worker', extra: Record<string, unknown> = {}) =>
     h.producer.registerWorker({ name, task: 'initial task', ...extra });
   const eventTypes = async (id: string) => (await h.store.events(id)).map((e) => e.type);
-  const triggerBinding = (topic: string, id: string) => h.redis.hget(h.store.keys.trigger(topic), id);
+  const triggerBinding = (topic: string, id: string) => h.redis.hget(h.keys.trigger(0, topic), id);
   /** "clock +N min": the armed timeout job is due now. */
   const advanceClockPastTimeout = async (workerId: string, epoch: number) => {
     const job = await timeouts.getJob(`timeout-${workerId}-${epoch}`);

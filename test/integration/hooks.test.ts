@@ -41,7 +41,7 @@ describe('PreResume and PostResume hooks', () => {
     const after = await h.producer.getWorker(w.id);
     expect(after?.status).toBe('suspended');
     expect(after?.version).toBe(s.version);
-    expect(await h.redis.exists(`${h.prefix}:timeout:timeout-${w.id}-${s.version}`)).toBe(1);
+    expect(await h.redis.exists(h.keys.queueKey(0, 'timeout', `timeout-${w.id}-${s.version}`))).toBe(1);
     expect(await h.respawnJobIds()).toEqual([]);
   });
 

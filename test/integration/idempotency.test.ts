@@ -57,7 +57,7 @@ describe('idempotency keys', () => {
     // Two jobs carrying the same key taken by two consumers at once (e.g. a requeue by hand).
     const v = await h.producer.registerWorker({ name: 'v', task: 't' });
     await h.producer.suspend(v.id);
-    const queue = new Queue('resume', { connection: h.redis, prefix: h.prefix });
+    const queue = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
     const data = {
       workerId: v.id,
       options: {

@@ -11,8 +11,8 @@ describe('malformed jobs', () => {
   beforeEach(async () => {
     h = await createHarness();
     await h.startConsumer();
-    resume = new Queue('resume', { connection: h.redis, prefix: h.prefix });
-    timeout = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+    resume = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+    timeout = new Queue('timeout', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
   });
   afterEach(async () => {
     await resume.close();

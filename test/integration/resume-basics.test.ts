@@ -12,7 +12,7 @@ describe('resume basics', () => {
   });
   afterEach(async () => h.close());
 
-  it('suspend then resume enqueues one respawn job carrying the continuity payload', async () => {
+  it('suspend then resume enqueues one respawn job pointing at the resumed version', async () => {
     const w = await h.producer.registerWorker({ name: 'writer', task: 'draft', mode: 'sub_agent' });
     const suspended = await h.producer.suspend(w.id, {
       reason: 'park',
@@ -30,18 +30,20 @@ describe('resume basics', () => {
 
     const jobs = await h.tasks.getJobs(['waiting']);
     expect(jobs.map((j) => j.id)).toEqual([outcome.respawnJobId]);
-    const payload = jobs[0]?.data;
-    expect(payload.workerId).toBe(w.id);
-    expect(payload.version).toBe(outcome.version);
-    expect(payload.continuity.reason).toBe('park');
-    expect(payload.continuity.input_rendered).toBe('next: write the report');
-    expect(payload.continuity.initiator).toBe('operator');
+    expect(jobs[0]?.data).toEqual({ workerId: w.id, version: outcome.version, initiator: 'operator' });
+    // The runtime's next turn is in the record: the continuity payload of this resume.
+    const stored = await h.producer.getRecord(w.id);
+    expect(stored?.continuity).toMatchObject({
+      reason: 'park',
+      input_rendered: 'next: write the report',
+      initiator: 'operator',
+    });
+    expect(stored?.outbox).toBeNull();
 
     // The armed timeout job was removed and the deadline index cleaned.
-    const timeoutQueue = (await h.redis.keys(`${h.prefix}:timeout:timeout-*`)).length;
-    expect(timeoutQueue).toBe(0);
-    const stored = await h.producer.getRecord(w.id);
-    expect(stored?.outbox).toBeNull();
+    const timeoutJobId = suspended.suspension ? `timeout-${w.id}-${suspended.suspension.epoch}` : '';
+    expect(await h.queues.of(w.id).timeout.getJob(timeoutJobId)).toBeUndefined();
+    expect(await h.store.countArmedTimeouts()).toBe(0);
   });
 
   it('close then resume gives HARN-SUS-010', async () => {
@@ -77,7 +79,7 @@ describe('resume basics', () => {
     // The same request placed on the queue directly (bypassing the producer) is refused by the consumer.
     await h.producer.suspend(w.id, { reason: 'park' });
     const { Queue } = await import('bullmq');
-    const resumeQueue = new Queue('resume', { connection: h.redis, prefix: h.prefix });
+    const resumeQueue = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
     await resumeQueue.add(
       'resume',
       {
@@ -106,7 +108,7 @@ describe('resume basics', () => {
     expect(after?.status).toBe('suspended');
     expect(after?.version).toBe(s.version);
     expect(after?.suspension?.deadline_ms).toBe(s.suspension?.deadline_ms);
-    const timeoutJob = await h.redis.exists(`${h.prefix}:timeout:timeout-${w.id}-${s.version}`);
+    const timeoutJob = await h.redis.exists(h.keys.queueKey(0, 'timeout', `timeout-${w.id}-${s.version}`));
     expect(timeoutJob).toBe(1);
     expect(await h.respawnJobIds()).toEqual([]);
   });

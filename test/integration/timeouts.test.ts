@@ -98,7 +98,7 @@ describe('timeouts', () => {
     expect(resumed.outcome).toBe('resumed');
     // Put the old epoch's timeout job back on the queue as if its removal had been missed.
     const { Queue } = await import('bullmq');
-    const timeoutQueue = new Queue('timeout', { connection: h.redis, prefix: h.prefix });
+    const timeoutQueue = new Queue('timeout', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
     const job = await timeoutQueue.add(
       'timeout',
       { workerId: w.id, epoch: s.version, dueAtMs: Date.now() },

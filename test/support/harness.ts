@@ -4,10 +4,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { type Consumer, type ConsumerOptions, createConsumer } from '../../src/consumers/consumer.js';
+import { type CatalogQueue, QueueSet } from '../../src/lib/queues/queues.js';
+import { allPartitions, type KeySpace, keySpace } from '../../src/lib/store/keys.js';
 import { WorkerStore } from '../../src/lib/store/worker-store.js';
 import { createProducer } from '../../src/producers/producer.js';
 import type { Producer } from '../../src/producers/types.js';
@@ -19,8 +20,11 @@ export interface Harness {
   url: string;
   producer: Producer;
   redis: Redis;
+  keys: KeySpace;
   store: WorkerStore;
-  tasks: Queue;
+  queues: QueueSet;
+  /** The tasks queue of partition 0 (the only one unless a test asks for more partitions). */
+  tasks: CatalogQueue<'tasks'>;
   startConsumer(opts?: Partial<ConsumerOptions>): Promise<Consumer>;
   spawnConsumer(env?: Record<string, string>): Promise<ChildProcess>;
   respawnJobIds(): Promise<string[]>;
@@ -29,11 +33,13 @@ export interface Harness {
 
 const CONSUMER_SCRIPT = fileURLToPath(new URL('./consumer-process.ts', import.meta.url));
 
-export async function createHarness(url = redisUrl()): Promise<Harness> {
+export async function createHarness(url = redisUrl(), partitions = 1): Promise<Harness> {
   const prefix = `t${randomUUID().slice(0, 8)}`;
-  const producer = createProducer({ connection: url, prefix });
+  const producer = createProducer({ connection: url, prefix, partitions });
   const redis = new Redis(url, { maxRetriesPerRequest: null });
-  const tasks = new Queue('tasks', { connection: redis, prefix });
+  const keys = keySpace(prefix, partitions);
+  const queues = new QueueSet(redis, keys);
+  const tasks = queues.partition(0).tasks;
   const consumers: Consumer[] = [];
   const children: ChildProcess[] = [];
   return {
@@ -41,12 +47,15 @@ export async function createHarness(url = redisUrl()): Promise<Harness> {
     url,
     producer,
     redis,
-    store: new WorkerStore(redis, prefix),
+    keys,
+    store: new WorkerStore({ redis, keys }),
+    queues,
     tasks,
     async startConsumer(opts = {}) {
       const consumer = createConsumer({
         connection: url,
         prefix,
+        partitions,
         concurrency: 8,
         stalledIntervalMs: 1000,
         reconcileIntervalMs: 500,
@@ -63,6 +72,7 @@ export async function createHarness(url = redisUrl()): Promise<Harness> {
           ...process.env,
           REDIS_URL: url,
           RESUME_PREFIX: prefix,
+          RESUME_PARTITIONS: String(partitions),
           LOG_LEVEL: 'warn',
           STALLED_INTERVAL_MS: '1000',
           RECONCILE_INTERVAL_MS: '500',
@@ -80,12 +90,11 @@ export async function createHarness(url = redisUrl()): Promise<Harness> {
       return child;
     },
     async respawnJobIds() {
-      const jobs = await tasks.getJobs(
-        ['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'],
-        0,
-        -1,
+      const states = ['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'] as const;
+      const jobs = await Promise.all(
+        allPartitions(keys).map((p) => queues.partition(p).tasks.getJobs([...states], 0, -1)),
       );
-      return jobs.map((j) => String(j.id));
+      return jobs.flat().map((j) => String(j.id));
     },
     async close() {
       for (const child of children) {
@@ -95,7 +104,7 @@ export async function createHarness(url = redisUrl()): Promise<Harness> {
         }
       }
       await Promise.all(consumers.map((c) => c.stop()));
-      await tasks.close();
+      await queues.close();
       await producer.disconnect();
       await redis.quit();
     },

@@ -4,16 +4,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HarnCode, ResumeProcessorError, SuspendError } from '../../src/lib/errors.js';
+import { nowFrom } from '../../src/lib/policy/decision.js';
+import { decideResume } from '../../src/lib/policy/resume.js';
 import { parseResumeOptions } from '../../src/lib/policy/resume-options.js';
-import { decideResume, decideSuspend, nowFrom } from '../../src/lib/policy/transitions.js';
+import { decideSuspend } from '../../src/lib/policy/suspend.js';
 import type { JsonObject, JsonValue, WorkerRecord } from '../../src/lib/policy/types.js';
+import { withVersion } from '../../src/lib/policy/worker-record.js';
 import {
   convertHarnSnapshot,
   EXPORT_BLOCK_KEY,
   exportHarnSnapshot,
   parseHarnSnapshot,
   timestampMs,
-  withVersion,
 } from '../../src/lib/snapshot/harn-snapshot.js';
 import { HarnConfigSchema, HarnSuspensionSchema } from '../../src/lib/snapshot/harn-snapshot-schema.js';
 import {
@@ -601,6 +603,7 @@ const conditions = {
 function suspendedRecord(base: WorkerRecord): WorkerRecord {
   const decision = decideSuspend(
     base,
+    base.id,
     {
       reason: 'waiting for review',
       initiator: 'self',
@@ -614,7 +617,7 @@ function suspendedRecord(base: WorkerRecord): WorkerRecord {
     },
     nowFrom(FIXED_MS + MINUTE),
   );
-  if (decision.kind !== 'suspend') throw new Error(`expected a suspension, got ${decision.kind}`);
+  if (decision.kind !== 'commit') throw new Error(`expected a suspension, got ${decision.kind}`);
   return decision.next;
 }
 
@@ -624,7 +627,7 @@ function resumedRecord(base: WorkerRecord): WorkerRecord {
     { options: parseResumeOptions('address the comments'), requestId: 'req-1', digest: null },
     nowFrom(FIXED_MS + 2 * MINUTE),
   );
-  if (decision.kind !== 'resume') throw new Error(`expected a resume, got ${decision.kind}`);
+  if (decision.kind !== 'commit') throw new Error(`expected a resume, got ${decision.kind}`);
   return decision.next;
 }
 

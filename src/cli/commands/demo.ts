@@ -38,6 +38,7 @@ Example:
       workers: intFlag(ctx.flags, 'workers') ?? 300,
       consumers: intFlag(ctx.flags, 'consumers') ?? 3,
       seed: intFlag(ctx.flags, 'seed', 0) ?? randomInt(1_000_000),
+      partitions: ctx.env.RESUME_PARTITIONS,
       // The config default (127.0.0.1:6379) must not count as "set": unset means a private server.
       userRedisUrl: process.env.REDIS_URL ? ctx.env.REDIS_URL : undefined,
       keep: ctx.flags.keep === true,

@@ -3,8 +3,8 @@
 // ends, so any second ending event in an episode is a double, never a legitimate later change.
 
 import type { SerializedError } from '../../lib/errors.js';
+import { jobIds } from '../../lib/policy/ids.js';
 import type { ResumeOutcome, TimeoutAction } from '../../lib/policy/types.js';
-import { jobIds } from '../../lib/store/keys.js';
 import type { Facts, WorkerEvent } from './observe.js';
 import type { PlannedWorker } from './plan.js';
 import type { WorkloadResult } from './workload.js';

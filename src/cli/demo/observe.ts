@@ -1,16 +1,14 @@
 // Reads back what happened, from Redis itself rather than from what the demo believes it sent:
-// queue job states, completed timeout jobs, respawn job ids, and each worker's status and events.
+// queue job states, completed timeout jobs, respawn job ids, and each worker's status and events,
+// over every partition.
 
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createQueues, type QueueSet } from '../../lib/queues/queues.js';
-import { WorkerStore } from '../../lib/store/worker-store.js';
+import { type PartitionQueues, QueueSet } from '../../lib/queues/queues.js';
+import { allPartitions, keySpace } from '../../lib/store/keys.js';
+import { type StoredEvent, WorkerStore } from '../../lib/store/worker-store.js';
 
-export interface WorkerEvent {
-  type: string;
-  version: number;
-  data: unknown;
-}
+export type WorkerEvent = StoredEvent;
 
 export interface Facts {
   queueCounts: Record<'resume' | 'timeout' | 'tasks', Record<string, number>>;
@@ -24,59 +22,94 @@ export interface Facts {
 const UNFINISHED = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 const ALL_STATES = [...UNFINISHED, 'completed', 'failed'] as const;
 
+interface Deployment {
+  store: WorkerStore;
+  queues: QueueSet;
+  partitions: PartitionQueues[];
+}
+
+function deployment(redis: Redis, prefix: string, partitions: number): Deployment {
+  const keys = keySpace(prefix, partitions);
+  const queues = new QueueSet(redis, keys);
+  return {
+    store: new WorkerStore({ redis, keys }),
+    queues,
+    partitions: allPartitions(keys).map((p) => queues.partition(p)),
+  };
+}
+
 /** Polls until no resume or timeout job is unfinished and no armed deadline is left; false on timeout. */
-export async function waitForDrain(redis: Redis, prefix: string, timeoutMs: number): Promise<boolean> {
-  const queues = createQueues(redis, prefix);
-  const store = new WorkerStore(redis, prefix);
+export async function waitForDrain(
+  redis: Redis,
+  prefix: string,
+  partitions: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const d = deployment(redis, prefix, partitions);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      const [resume, timeout, armed] = await Promise.all([
-        queues.resume.getJobCounts(...UNFINISHED),
-        queues.timeout.getJobCounts(...UNFINISHED),
-        redis.zcard(store.keys.deadlines),
-      ]);
-      if (sum(resume) + sum(timeout) + armed === 0) return true;
+      const counts = await Promise.all(
+        d.partitions.flatMap((q) => [
+          q.resume.getJobCounts(...UNFINISHED),
+          q.timeout.getJobCounts(...UNFINISHED),
+        ]),
+      );
+      const armed = await d.store.countArmedTimeouts();
+      if (counts.reduce((a, c) => a + sum(c), 0) + armed === 0) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
-    await queues.close();
+    await d.queues.close();
   }
 }
 
-export async function observe(redis: Redis, prefix: string, workerIds: readonly string[]): Promise<Facts> {
-  const queues = createQueues(redis, prefix);
-  const store = new WorkerStore(redis, prefix);
+export async function observe(
+  redis: Redis,
+  prefix: string,
+  partitions: number,
+  workerIds: readonly string[],
+): Promise<Facts> {
+  const d = deployment(redis, prefix, partitions);
   try {
-    const [resumeCounts, timeoutCounts, taskCounts] = await Promise.all(
-      [queues.resume, queues.timeout, queues.tasks].map((q) => q.getJobCounts(...ALL_STATES)),
-    );
-    const tasks = await queues.tasks.getJobs([...ALL_STATES], 0, -1);
-    const timeouts = await queues.timeout.getJobs(['completed'], 0, -1);
-    const records = await store.readMany(workerIds);
-    const events = await Promise.all(workerIds.map((id) => store.events(id, 1000)));
+    const counts = async (name: 'resume' | 'timeout' | 'tasks') =>
+      merge(await Promise.all(d.partitions.map((q) => q[name].getJobCounts(...ALL_STATES))));
+    const tasks = (
+      await Promise.all(d.partitions.map((q) => q.tasks.getJobs([...ALL_STATES], 0, -1)))
+    ).flat();
+    const timeouts = (
+      await Promise.all(d.partitions.map((q) => q.timeout.getJobs(['completed'], 0, -1)))
+    ).flat();
+    const records = await d.store.readMany(workerIds);
+    const events = await Promise.all(workerIds.map((id) => d.store.events(id)));
     const workers = new Map<string, { status: string | null; events: WorkerEvent[] }>();
     workerIds.forEach((id, i) => {
-      workers.set(id, { status: records[i]?.status ?? null, events: events[i] ?? [] });
+      workers.set(id, { status: records[i]?.record.status ?? null, events: events[i] ?? [] });
     });
     return {
-      queueCounts: { resume: resumeCounts ?? {}, timeout: timeoutCounts ?? {}, tasks: taskCounts ?? {} },
+      queueCounts: {
+        resume: await counts('resume'),
+        timeout: await counts('timeout'),
+        tasks: await counts('tasks'),
+      },
       respawnJobIds: tasks.map((j) => String(j.id)),
       timeoutResults: timeouts.map((j) => ({ workerId: String(j.data?.workerId), outcome: outcomeOf(j) })),
-      failedJobs: await failedJobs(queues),
+      failedJobs: await failedJobs(d.partitions),
       workers,
     };
   } finally {
-    await queues.close();
+    await d.queues.close();
   }
 }
 
-async function failedJobs(queues: QueueSet): Promise<Facts['failedJobs']> {
+async function failedJobs(partitions: PartitionQueues[]): Promise<Facts['failedJobs']> {
   const out: Facts['failedJobs'] = [];
-  for (const q of [queues.resume, queues.timeout]) {
-    for (const job of await q.getJobs(['failed'], 0, -1)) {
-      out.push({ queue: q.name, id: String(job.id), reason: job.failedReason });
+  for (const p of partitions) {
+    for (const q of [p.resume, p.timeout] as const) {
+      for (const job of await q.getJobs(['failed'], 0, -1)) {
+        out.push({ queue: q.name, id: String(job.id), reason: job.failedReason });
+      }
     }
   }
   return out;
@@ -89,3 +122,9 @@ function outcomeOf(job: Job): string {
 }
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+function merge(all: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of all) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}

@@ -4,6 +4,8 @@
 import type { Redis } from 'ioredis';
 import { ResumeProcessorError, RpCode } from '../../lib/errors.js';
 import { redisServerAvailable, startRedisServer } from '../../lib/redis-server.js';
+import { keySpace } from '../../lib/store/keys.js';
+import { WorkerStore } from '../../lib/store/worker-store.js';
 
 export interface DemoRedis {
   url: string;
@@ -26,14 +28,7 @@ export async function acquireRedis(userUrl: string | undefined): Promise<DemoRed
   return { url: server.url, external: false, stop: () => server.stop() };
 }
 
-/** Deletes every key under `prefix:` (the demo's own prefix is fresh, so nothing else matches). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
+/** Deletes every key of the demo's deployment (its prefix is fresh, so nothing else matches). */
+export function purgeDeployment(redis: Redis, prefix: string, partitions: number): Promise<number> {
+  return new WorkerStore({ redis, keys: keySpace(prefix, partitions) }).purge();
 }

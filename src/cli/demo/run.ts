@@ -11,7 +11,7 @@ import { type Check, type DemoStats, evaluate, type RequestResult } from './chec
 import { type ConsumerProcessHandle, startConsumers } from './consumers.js';
 import { observe, waitForDrain } from './observe.js';
 import { planWorkload } from './plan.js';
-import { acquireRedis, deletePrefix } from './redis.js';
+import { acquireRedis, purgeDeployment } from './redis.js';
 import { renderReport } from './report.js';
 import { runWorkload, type SentRequest } from './workload.js';
 
@@ -19,6 +19,8 @@ export interface DemoOptions {
   workers: number;
   consumers: number;
   seed: number;
+  /** RESUME_PARTITIONS the consumers run with (they inherit the environment). */
+  partitions: number;
   /** REDIS_URL as the user set it; undefined starts a private redis-server. */
   userRedisUrl: string | undefined;
   /** Keep the demo's keys in the user's Redis (a private server is always discarded). */
@@ -59,7 +61,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       prefix,
       onLog: (i, line) => process.stderr.write(`[consumer ${i}] ${line}\n`),
     });
-    producer = createProducer({ connection: redis.url, prefix });
+    producer = createProducer({ connection: redis.url, prefix, partitions: opts.partitions });
     const plan = planWorkload(opts.workers, opts.seed);
     opts.progress(
       `demo: registering and suspending ${plan.length} workers, sending resumes (seed ${opts.seed})`,
@@ -68,7 +70,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     opts.progress(
       `demo: ${workload.requests.length} resume requests sent; waiting for outcomes and timeouts`,
     );
-    const drained = await waitForDrain(client, prefix, DRAIN_TIMEOUT_MS);
+    const drained = await waitForDrain(client, prefix, opts.partitions, DRAIN_TIMEOUT_MS);
     const results = await Promise.all(workload.requests.map(outcomeOf));
     opts.progress('demo: stopping consumers (SIGTERM)');
     const stopping = consumers;
@@ -77,6 +79,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     const facts = await observe(
       client,
       prefix,
+      opts.partitions,
       plan.map((w) => w.id),
     );
     const { stats, checks } = evaluate({ plan, workload, results, facts, drained, consumerExitCodes });
@@ -87,7 +90,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   } finally {
     await Promise.all(consumers.map((c) => c.stop()));
     await producer?.disconnect().catch(() => undefined);
-    if (redis.external && !opts.keep) await deletePrefix(client, prefix).catch(() => 0);
+    if (redis.external && !opts.keep) await purgeDeployment(client, prefix, opts.partitions).catch(() => 0);
     await client.quit().catch(() => client.disconnect());
     await redis.stop();
   }

@@ -1,97 +1,226 @@
-// The one Redlock wrapper. Redlock here is an efficiency lock (hooks rarely run twice); safety
-// comes from the version compare-and-set at commit. We own the retry loop (backoff + jitter, bounded
-// wait) so contention surfaces quickly as LockUnavailableError, which consumers turn into a delay.
+// The one lock wrapper. The lock is an efficiency lock (hooks rarely run twice); safety comes from
+// the version compare-and-set at commit. We own the retry loop (backoff + jitter, bounded wait) so
+// contention surfaces quickly as LockUnavailableError, which consumers turn into a delay.
+//
+// Two forms of the same Redlock algorithm (a random value set with NX PX, extended and released by
+// compare-and-set on that value):
+//  - one lock server (the default): the lock key lives in the worker's partition, taken by the
+//    script that reads the record and released by the script that settles the commit, so it costs
+//    no request of its own;
+//  - a quorum (REDLOCK_URLS): @sesamecare-oss/redlock over independent servers, a majority needed.
 
+import { randomUUID } from 'node:crypto';
 import { ExecutionError, type Lock, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
 import { LockUnavailableError, ResumeProcessorError, RpCode } from '../errors.js';
+import type { KeySpace } from '../store/keys.js';
+import type { Snapshot, WorkerStore } from '../store/worker-store.js';
 
 export interface ResumeLockOptions {
-  clients: Redis[];
-  keyFor: (workerId: string) => string;
+  store: WorkerStore;
+  /** Independent Redis servers of a Redlock quorum; none: the lock lives with the worker. */
+  quorum?: Redis[];
+  keys: KeySpace;
   ttlMs?: number;
   /** Total time spent retrying a contended acquire before giving up. */
   maxWaitMs?: number;
   baseDelayMs?: number;
 }
 
+/** A held lock: extended every ttl/3 until released. */
+export interface Lease {
+  /** Throws when an extension failed (the lock may be someone else's now): call it before a commit. */
+  check(): void;
+  /**
+   * Stops extending and returns the lock's value when the store's settle script can release it
+   * (one lock server); null when `release()` must do it (a quorum).
+   */
+  handOff(): string | null;
+  release(): Promise<void>;
+}
+
+export interface LockedRead {
+  lease: Lease;
+  snapshot: Snapshot | null;
+  idempotency: string | null;
+}
+
+interface Holder {
+  extend(): Promise<boolean>;
+  release(): Promise<void>;
+  /** The value the store may release the lock with, or null. */
+  value: string | null;
+}
+
 export class ResumeLock {
-  private readonly redlock: Redlock;
+  private readonly store: WorkerStore;
+  private readonly redlock: Redlock | null;
+  private readonly keys: KeySpace;
   private readonly ttlMs: number;
   private readonly maxWaitMs: number;
   private readonly baseDelayMs: number;
-  private readonly keyFor: (workerId: string) => string;
 
   constructor(opts: ResumeLockOptions) {
-    if (opts.clients.length === 0) throw new Error('ResumeLock needs at least one redis client');
-    this.redlock = new Redlock(opts.clients, {
-      retryCount: 0,
-      driftFactor: 0.01,
-      automaticExtensionThreshold: 500,
-    });
+    this.store = opts.store;
+    this.keys = opts.keys;
+    const quorum = opts.quorum ?? [];
+    this.redlock =
+      quorum.length > 0
+        ? new Redlock(quorum, { retryCount: 0, driftFactor: 0.01, automaticExtensionThreshold: 500 })
+        : null;
     // Redlock emits per-client errors; they are reflected in acquire/extend results, so we only swallow here.
-    this.redlock.on('error', () => {});
+    this.redlock?.on('error', () => {});
     this.ttlMs = opts.ttlMs ?? 2500;
     this.maxWaitMs = opts.maxWaitMs ?? 300;
     this.baseDelayMs = opts.baseDelayMs ?? 20;
-    this.keyFor = opts.keyFor;
   }
 
-  /**
-   * Runs `routine` while holding the lock on `workerId`, extending it every ttl/3. If an extension
-   * fails the signal aborts; the routine must check it before commit (the CAS catches the rest).
-   */
-  async using<T>(workerId: string, routine: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const resource = this.keyFor(workerId);
-    const lock = await this.acquire(resource);
-    const controller = new AbortController();
-    let current: Lock = lock;
-    let extending: Promise<void> = Promise.resolve();
-    const timer = setInterval(
-      () => {
-        extending = current
-          .extend(this.ttlMs)
-          .then((next) => {
-            current = next;
-          })
-          .catch((cause: unknown) => {
-            clearInterval(timer);
-            controller.abort(
-              new ResumeProcessorError(RpCode.LockLost, `lost lock ${resource} while working`, {
-                workerId,
-                cause,
-                retryable: true,
-              }),
-            );
-          });
-      },
-      Math.floor(this.ttlMs / 3),
-    );
-    try {
-      return await routine(controller.signal);
-    } finally {
-      clearInterval(timer);
-      await extending;
-      await current.release().catch(() => {
-        // The lock expires by itself; a failed release only delays the next holder by the TTL.
-      });
+  /** Takes the lock on `workerId` and reads its record (and idempotency record) under it. */
+  async acquire(workerId: string, read: { idempotencyKeyHash?: string } = {}): Promise<LockedRead> {
+    const started = Date.now();
+    for (let attempts = 1; ; attempts++) {
+      const got = await this.attempt(workerId, read);
+      if (got) return { ...got, lease: this.lease(workerId, got.holder) };
+      const waited = Date.now() - started;
+      const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 200) * (0.5 + Math.random());
+      if (waited + delay > this.maxWaitMs)
+        throw new LockUnavailableError(this.keys.lock(workerId), attempts, waited);
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 
-  private async acquire(resource: string): Promise<Lock> {
-    const started = Date.now();
-    let attempts = 0;
-    for (;;) {
-      attempts += 1;
-      try {
-        return await this.redlock.acquire([resource], this.ttlMs);
-      } catch (err) {
-        if (!(err instanceof ExecutionError || err instanceof ResourceLockedError)) throw err;
-        const waited = Date.now() - started;
-        const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 200) * (0.5 + Math.random());
-        if (waited + delay > this.maxWaitMs) throw new LockUnavailableError(resource, attempts, waited, err);
-        await new Promise((r) => setTimeout(r, delay));
-      }
+  private async attempt(
+    workerId: string,
+    read: { idempotencyKeyHash?: string },
+  ): Promise<{ holder: Holder; snapshot: Snapshot | null; idempotency: string | null } | null> {
+    if (!this.redlock) {
+      const value = randomUUID();
+      const got = await this.store.lockAndRead(workerId, value, this.ttlMs, read.idempotencyKeyHash);
+      if (!got) return null;
+      const holder: Holder = {
+        value,
+        extend: () => this.store.extendLock(workerId, value, this.ttlMs),
+        release: async () => {
+          await this.store.releaseLock(workerId, value);
+        },
+      };
+      return { holder, ...got };
+    }
+    let lock: Lock;
+    try {
+      lock = await this.redlock.acquire([this.keys.lock(workerId)], this.ttlMs);
+    } catch (err) {
+      if (err instanceof ExecutionError || err instanceof ResourceLockedError) return null;
+      throw err;
+    }
+    const holder: Holder = {
+      value: null,
+      extend: () =>
+        lock.extend(this.ttlMs).then(
+          (next) => {
+            lock = next;
+            return true;
+          },
+          () => false,
+        ),
+      release: () =>
+        lock.release().then(
+          () => undefined,
+          // The lock expires by itself; a failed release only delays the next holder by the TTL.
+          () => undefined,
+        ),
+    };
+    const [snapshot, idempotency] =
+      read.idempotencyKeyHash === undefined
+        ? [await this.store.read(workerId), null]
+        : await this.store.readWithIdempotency(workerId, read.idempotencyKeyHash);
+    return { holder, snapshot, idempotency };
+  }
+
+  // One timer extends every held lock that is a third of its TTL old: most holds end long before,
+  // and a timer per hold would cost more than the hold itself.
+  private readonly held = new Set<Held>();
+  private timer: NodeJS.Timeout | undefined;
+
+  private lease(workerId: string, holder: Holder): Lease {
+    const held: Held = {
+      workerId,
+      holder,
+      extendAt: Date.now() + this.ttlMs / 3,
+      lost: null,
+      extending: null,
+    };
+    this.hold(held);
+    return {
+      check() {
+        if (held.lost) throw held.lost;
+      },
+      handOff: () => {
+        if (holder.value === null) return null;
+        this.unhold(held);
+        return holder.value;
+      },
+      release: () => {
+        this.unhold(held);
+        // Sent now when no extension is in flight (the usual case), else right after it.
+        return held.extending ? held.extending.then(() => holder.release()) : holder.release();
+      },
+    };
+  }
+
+  private hold(held: Held): void {
+    this.held.add(held);
+    this.timer ??= setInterval(() => this.extendDue(), Math.max(50, Math.floor(this.ttlMs / 6)));
+  }
+
+  private unhold(held: Held): void {
+    this.held.delete(held);
+    if (this.held.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private extendDue(): void {
+    const now = Date.now();
+    for (const held of this.held) {
+      if (held.extending || held.lost || held.extendAt > now) continue;
+      held.extendAt = now + this.ttlMs / 3;
+      held.extending = held.holder
+        .extend()
+        .then(
+          (kept) => {
+            if (!kept) throw lostLock(held.workerId);
+          },
+          (cause: unknown) => {
+            throw new ResumeProcessorError(RpCode.LockLost, `could not extend the lock on ${held.workerId}`, {
+              workerId: held.workerId,
+              cause,
+              retryable: true,
+            });
+          },
+        )
+        .catch((err: unknown) => {
+          held.lost = err instanceof Error ? err : lostLock(held.workerId);
+          this.unhold(held);
+        })
+        .finally(() => {
+          held.extending = null;
+        });
     }
   }
 }
+
+interface Held {
+  workerId: string;
+  holder: Holder;
+  extendAt: number;
+  lost: Error | null;
+  extending: Promise<void> | null;
+}
+
+const lostLock = (workerId: string) =>
+  new ResumeProcessorError(RpCode.LockLost, `lost the lock on ${workerId} while working`, {
+    workerId,
+    retryable: true,
+  });

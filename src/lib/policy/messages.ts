@@ -1,6 +1,6 @@
 // The rejection errors of Harn's resume logic, with Harn's message texts (harn-semantics §7).
 
-import { HarnCode, SuspendError } from '../errors.js';
+import { HarnCode, ResumeProcessorError, RpCode, SuspendError } from '../errors.js';
 
 export const suspendNotRunning = (id: string, status: string) =>
   new SuspendError(
@@ -35,19 +35,20 @@ export const invalidResumeInput = (id?: string) =>
     path: 'input',
   });
 
-export const changedBeforeResume = (id: string, status: string) =>
+/**
+ * The one conflict error (HARN-SUS-006): the worker changed under the writer, whether a commit lost
+ * its compare-and-set more often than the retry bound allows or a runtime reported back with a
+ * version the worker has moved past. Retryable: a fresh read decides again.
+ */
+export const versionConflict = (record: { id: string; status: string; version: number }, expected: number) =>
   new SuspendError(
     HarnCode.ConcurrentResumeConflict,
-    `resume_agent: worker ${id} changed before resume could complete (status=${status})`,
-    { workerId: id, status, retryable: true },
+    `worker ${record.id} changed before the write could complete (status=${record.status}, version ${record.version}, expected ${expected})`,
+    { workerId: record.id, status: record.status, retryable: true },
   );
 
-export const timeoutNoLongerSuspended = (id: string, status: string) =>
-  new SuspendError(
-    HarnCode.ConcurrentResumeConflict,
-    `auto-resume timeout: worker ${id} is no longer suspended (status=${status})`,
-    { workerId: id, status },
-  );
+export const unknownWorker = (id: string) =>
+  new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${id}`, { workerId: id });
 
 export const conditionsInvalid = (field: string, detail: string) =>
   new SuspendError(HarnCode.ResumeConditionsInvalid, `invalid ResumeConditions.${field}: ${detail}`, {

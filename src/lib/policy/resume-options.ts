@@ -62,7 +62,12 @@ export function harnTypeName(value: unknown): string {
 const RUST_WS = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
 const RUST_TRIM = new RegExp(`^[${RUST_WS}]+|[${RUST_WS}]+$`, 'g');
 
+/** Code units that may start Rust White_Space: anything else at both ends means nothing to trim. */
+const mayBeSpace = (c: number) => c <= 0x20 || c === 0x85 || c === 0xa0 || c >= 0x1680;
+
 export function harnTrim(text: string): string {
+  if (text.length === 0) return text;
+  if (!mayBeSpace(text.charCodeAt(0)) && !mayBeSpace(text.charCodeAt(text.length - 1))) return text;
   return text.replace(RUST_TRIM, '');
 }
 

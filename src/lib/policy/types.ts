@@ -1,8 +1,6 @@
 // Shapes of a worker record and of everything the pure policy decides on.
 // These are the stored/wire forms (JSON-safe); field names follow Harn's snake_case.
 
-import type { SuspendError } from '../errors.js';
-
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -87,22 +85,29 @@ export interface Suspension {
   pipeline_span_link?: JsonValue;
 }
 
-/** Effects recorded in the committed record and finished after commit (the outbox). */
+/**
+ * What must happen after a commit, recorded in the committed record (the outbox) by the same script
+ * and cleared once done. Job ids are derived (jobIds), so every effect can be run again safely.
+ * Ending a suspension needs no effect: the commit itself drops its index entries, trigger bindings
+ * and delayed timeout job.
+ */
 export type Effect =
-  | { kind: 'removeTimeout'; jobId: string; epoch: number }
-  | { kind: 'dropTrigger'; triggerId: string; epoch: number; matchEvents: string[] }
-  /** The payload is built from the committed record (`respawnPayload`), so the outbox stays small. */
-  | { kind: 'respawn'; jobId: string }
+  /** Add the delayed job `timeout-<id>-<epoch>` that fires at `dueAtMs`. */
+  | { kind: 'armTimeout'; epoch: number; dueAtMs: number }
+  /** Add `respawn-<id>-<version>` for the runtime (the version is the outbox's). */
+  | { kind: 'respawn' }
+  /** Run the consumer's PostResume hooks (advisory). */
   | { kind: 'postResume' };
 
 export interface Outbox {
-  /** Version the outbox belongs to; cleared only by a write at that version. */
+  /** Version the outbox belongs to; cleared only while the record is still at that version. */
   version: number;
   /** Request (job) that committed it, so a redelivery of that request can finish it. */
   requestId: string;
   effects: Effect[];
 }
 
+/** What a runtime gets for a respawn job: the resumed worker's next turn. */
 export interface RespawnPayload {
   workerId: string;
   version: number;
@@ -111,6 +116,8 @@ export interface RespawnPayload {
   mode: WorkerMode;
   initiator: string;
   continuity: JsonObject | null;
+  /** false when the worker has moved past `version` (closed, or already reported back). */
+  current: boolean;
 }
 
 export interface WorkerRecord {
@@ -144,7 +151,7 @@ export interface WorkerRecord {
   outbox: Outbox | null;
   /** The request that made the last resume and the version it produced: a redelivered request
    * that already committed (and whose outbox is gone) still reports its own outcome. */
-  last_request?: { id: string; version: number; respawnJobId: string } | null;
+  last_request?: { id: string; version: number } | null;
 }
 
 /** Resume options after Harn's `parse_resume_options`. */
@@ -157,22 +164,32 @@ export interface ResumeOptions {
   triggerEvent: JsonValue;
 }
 
-export type ResumeOutcome =
+/**
+ * The outcome of a resume request as a consumer stores it (the job's return value and the
+ * idempotency record): small, because every acknowledgement writes it. `ResumeOutcome` adds the
+ * worker's summary when a caller asks for the result.
+ */
+export type StoredOutcome =
   | {
       outcome: 'resumed';
-      worker: WorkerSummary;
-      respawnJobId: string;
       version: number;
+      respawnJobId: string;
       postResumeErrors?: string[];
       replayed?: boolean;
     }
-  | { outcome: 'blocked'; worker: WorkerSummary; reason: string; error: string; replayed?: boolean }
-  | {
-      outcome: 'rejected';
-      worker: WorkerSummary | null;
-      error: { code: string; message: string };
-      replayed?: boolean;
-    };
+  | { outcome: 'blocked'; reason: string; error: 'pre_resume_denied'; replayed?: boolean }
+  | { outcome: 'rejected'; error: { code: string; message: string }; replayed?: boolean };
+
+/** The outcome of a timeout job: a resume, the `fail` action, or a no-op for a suspension that ended. */
+export type TimeoutOutcome =
+  | { outcome: 'stale'; reason: string }
+  | { outcome: 'failed'; version: number }
+  | StoredOutcome;
+
+export type ResumeOutcome =
+  | (Extract<StoredOutcome, { outcome: 'resumed' }> & { worker: WorkerSummary })
+  | (Extract<StoredOutcome, { outcome: 'blocked' }> & { worker: WorkerSummary })
+  | (Extract<StoredOutcome, { outcome: 'rejected' }> & { worker: WorkerSummary | null });
 
 export type ResumedOutcome = Extract<ResumeOutcome, { outcome: 'resumed' }>;
 
@@ -215,9 +232,3 @@ export type HookResult =
   | { kind: 'block'; reason: string }
   | { kind: 'modify'; payload: JsonValue }
   | { kind: 'decision'; decision: 'allow' | 'deny' | 'ask'; reason?: string };
-
-/** What the pure resume decision returns: the consumer only does I/O around it. */
-export type ResumeDecision =
-  | { kind: 'resume'; next: WorkerRecord; effects: Effect[]; outcome: ResumedOutcome }
-  | { kind: 'reject'; error: SuspendError }
-  | { kind: 'blocked'; reason: string };

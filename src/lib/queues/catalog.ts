@@ -1,12 +1,15 @@
-// The job catalog: queue name -> job name, payload schema, retry policy and job-id rule.
-// Processors safeParse with these schemas; a payload that fails is a non-retryable error.
+// The job catalog: for each queue, its job name, payload schema, result type, retry policy and
+// job-id rule. Processors safeParse with these schemas; a payload that fails is a non-retryable
+// error. Payloads carry only what their processor needs (the record is the truth).
 
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, KeepJobs } from 'bullmq';
 import { z } from 'zod';
-import { JsonValueSchema, ResumeOptionsSchema } from '../policy/resume-options.js';
-import { WORKER_ID_PATTERN } from '../store/keys.js';
+import { WORKER_ID_PATTERN } from '../policy/ids.js';
+import { ResumeOptionsSchema } from '../policy/resume-options.js';
+import type { StoredOutcome, TimeoutOutcome } from '../policy/types.js';
 
 export const QUEUE_NAMES = { resume: 'resume', timeout: 'timeout', tasks: 'tasks' } as const;
+export type QueueName = keyof typeof QUEUE_NAMES;
 
 export const WorkerIdSchema = z
   .string()
@@ -24,35 +27,53 @@ export const ResumeJobSchema = z.object({
 });
 export type ResumeJob = z.infer<typeof ResumeJobSchema>;
 
+/** Due time = the job's `timestamp + delay` (BullMQ keeps both); the record holds the deadline. */
 export const TimeoutJobSchema = z.object({
   workerId: WorkerIdSchema,
   epoch: z.number().int().positive(),
-  dueAtMs: z.number().int().nonnegative(),
 });
 export type TimeoutJob = z.infer<typeof TimeoutJobSchema>;
 
+/** A pointer to the resumed version: the runtime reads the record (`consumeRespawns` does). */
 export const RespawnJobSchema = z.object({
   workerId: WorkerIdSchema,
   version: z.number().int().positive(),
-  name: z.string(),
-  task: z.string(),
-  mode: z.string(),
   initiator: z.string(),
-  continuity: JsonValueSchema.nullable(),
 });
+export type RespawnJob = z.infer<typeof RespawnJobSchema>;
 
-/** Completed jobs are kept a day so job-id deduplication covers every redelivery window. */
-const KEEP = { removeOnComplete: { age: 24 * 3600, count: 100_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+/** Job name, data and result of each queue: what the typed Queue and Worker instances carry. */
+export interface JobCatalog {
+  resume: { name: 'resume'; data: ResumeJob; result: StoredOutcome };
+  timeout: { name: 'timeout'; data: TimeoutJob; result: TimeoutOutcome };
+  tasks: { name: 'respawn'; data: RespawnJob; result: unknown };
+}
+
+export const JOB_NAMES: { [Q in QueueName]: JobCatalog[Q]['name'] } = {
+  resume: 'resume',
+  timeout: 'timeout',
+  tasks: 'respawn',
+};
+
+/**
+ * Finished jobs are kept a day, so job-id deduplication covers every redelivery window. Set on the
+ * BullMQ workers (ours, and `createRespawnConsumer`'s), not on each job: a runtime that reads the
+ * `tasks` queues with its own BullMQ worker sets its own retention (BullMQ keeps them by default).
+ */
+export const KEEP_FINISHED: { removeOnComplete: KeepJobs; removeOnFail: KeepJobs } = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 /**
  * Retryable failures (a hook that threw, a lost lock, a record that kept changing) back off from
  * 100 ms to about 3.4 min over 12 attempts (~7 min in all), then the job stays in the failed set.
  * A consumer that dies or a Redis outage does not use attempts up: the job stalls and is redelivered.
  */
-const RETRY = { attempts: 12, backoff: { type: 'exponential', delay: 100 } };
+const RETRY: JobsOptions = { attempts: 12, backoff: { type: 'exponential', delay: 100 } };
 
 export const jobDefaults = {
-  resume: { ...KEEP, ...RETRY },
-  timeout: { ...KEEP, ...RETRY },
-  tasks: { ...KEEP },
-} satisfies Record<keyof typeof QUEUE_NAMES, JobsOptions>;
+  resume: RETRY,
+  timeout: RETRY,
+  tasks: {},
+} satisfies Record<QueueName, JobsOptions>;

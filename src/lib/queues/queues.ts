@@ -1,35 +1,87 @@
-// Queue factories. One BullMQ prefix per deployment (RESUME_PREFIX), three queues.
+// Queue factories. Each partition has its own three queues, under the partition's tag as BullMQ
+// prefix, so a resume's queue keys share the hash slot of its worker's keys. Queues are typed by
+// the job catalog and made on first use (a deployment may have many partitions).
 
-import { Queue } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobDefaults, QUEUE_NAMES } from './catalog.js';
+import type { KeySpace } from '../store/keys.js';
+import {
+  type JobCatalog,
+  jobDefaults,
+  QUEUE_NAMES,
+  type QueueName,
+  type RespawnJob,
+  type TimeoutJob,
+} from './catalog.js';
 
-export interface QueueSet {
-  resume: Queue;
-  timeout: Queue;
-  tasks: Queue;
-  close(): Promise<void>;
+export type CatalogQueue<Q extends QueueName> = Queue<
+  JobCatalog[Q]['data'],
+  JobCatalog[Q]['result'],
+  JobCatalog[Q]['name']
+>;
+
+export type CatalogJob<Q extends QueueName> = Job<
+  JobCatalog[Q]['data'],
+  JobCatalog[Q]['result'],
+  JobCatalog[Q]['name']
+>;
+
+export interface PartitionQueues {
+  partition: number;
+  resume: CatalogQueue<'resume'>;
+  timeout: CatalogQueue<'timeout'>;
+  tasks: CatalogQueue<'tasks'>;
 }
 
-/**
- * `onError` receives connection errors; without a listener BullMQ prints each reconnect attempt to
- * the console. The connection's own errors surface on the calls that fail, so a no-op is fine.
- */
-export function createQueues(
-  connection: Redis,
-  prefix: string,
-  onError: (err: Error) => void = () => {},
-): QueueSet {
-  const make = (name: keyof typeof QUEUE_NAMES) => {
-    const queue = new Queue(QUEUE_NAMES[name], { connection, prefix, defaultJobOptions: jobDefaults[name] });
-    queue.on('error', onError);
-    return queue;
-  };
-  const set = { resume: make('resume'), timeout: make('timeout'), tasks: make('tasks') };
-  return {
-    ...set,
-    async close() {
-      await Promise.all([set.resume.close(), set.timeout.close(), set.tasks.close()]);
-    },
-  };
+export class QueueSet {
+  private readonly made = new Map<number, PartitionQueues>();
+
+  /**
+   * `onError` receives connection errors; without a listener BullMQ prints each reconnect attempt
+   * to the console. The connection's own errors surface on the calls that fail, so a no-op is fine.
+   */
+  constructor(
+    private readonly connection: Redis,
+    readonly keys: KeySpace,
+    private readonly onError: (err: Error) => void = () => {},
+  ) {}
+
+  partition(p: number): PartitionQueues {
+    const existing = this.made.get(p);
+    if (existing) return existing;
+    const prefix = this.keys.queuePrefix(p);
+    const make = <Q extends QueueName>(name: Q): CatalogQueue<Q> => {
+      const queue: CatalogQueue<Q> = new Queue(QUEUE_NAMES[name], {
+        connection: this.connection,
+        prefix,
+        defaultJobOptions: jobDefaults[name],
+      });
+      queue.on('error', this.onError);
+      return queue;
+    };
+    const set = { partition: p, resume: make('resume'), timeout: make('timeout'), tasks: make('tasks') };
+    this.made.set(p, set);
+    return set;
+  }
+
+  of(workerId: string): PartitionQueues {
+    return this.partition(this.keys.partitionOf(workerId));
+  }
+
+  /** Arms a timeout. A job id that exists already is not added again (finished jobs are kept a day). */
+  async addTimeout(job: TimeoutJob, jobId: string, delay: number): Promise<void> {
+    await this.of(job.workerId).timeout.add('timeout', job, { jobId, delay });
+  }
+
+  /** Adds a respawn for the runtime; like every add, once per job id. */
+  async addRespawn(job: RespawnJob, jobId: string): Promise<void> {
+    await this.of(job.workerId).tasks.add('respawn', job, { jobId });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.made.values()].flatMap((q) => [q.resume.close(), q.timeout.close(), q.tasks.close()]),
+    );
+    this.made.clear();
+  }
 }

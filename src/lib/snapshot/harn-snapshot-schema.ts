@@ -4,9 +4,9 @@
 // file we refuse is one Harn would refuse too, and a file we write is one Harn can load.
 
 import { z } from 'zod';
+import { WORKER_ID_PATTERN } from '../policy/ids.js';
 import { JsonValueSchema } from '../policy/resume-options.js';
 import { SUSPEND_INITIATORS, TIMEOUT_ACTIONS, WORKER_MODES } from '../policy/types.js';
-import { WORKER_ID_PATTERN } from '../store/keys.js';
 import { decodeUuidV7Ms } from './uuidv7.js';
 
 export const SNAPSHOT_TYPE = 'worker_snapshot';
@@ -164,4 +164,4 @@ export function timestampMs(value: unknown): number | null | 'invalid' {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : 'invalid';
 }
 
-export const isoFromMs = (ms: number): string => new Date(ms).toISOString();
+export { isoFromMs } from '../policy/iso-time.js';

@@ -8,16 +8,8 @@
 
 import { snapshotInvalid } from '../policy/messages.js';
 import { cloneJson, findJsonIssue, harnTypeName, isPlainObject } from '../policy/resume-options.js';
-import type {
-  JsonObject,
-  JsonValue,
-  Suspension,
-  Transcript,
-  WorkerRecord,
-  WorkerStatus,
-} from '../policy/types.js';
+import type { JsonObject, JsonValue, Transcript, WorkerRecord, WorkerStatus } from '../policy/types.js';
 import { WORKER_STATUSES } from '../policy/types.js';
-import { jobIds } from '../store/keys.js';
 import {
   harnCarryPolicy,
   harnFileConfig,
@@ -229,16 +221,4 @@ export function exportHarnSnapshot(record: WorkerRecord): Record<string, unknown
   if (defaulted.length > 0) block.defaulted = defaulted;
   out[EXPORT_BLOCK_KEY] = block;
   return cloneJson(out as JsonObject) as Record<string, unknown>;
-}
-
-/**
- * The record at another version, e.g. when an import replaces a stored worker (Harn's cold load
- * replaces a live entry): a suspension's epoch and its timeout job id follow the version.
- */
-export function withVersion(record: WorkerRecord, version: number): WorkerRecord {
-  const s = record.suspension;
-  if (!s) return { ...record, version };
-  const suspension: Suspension = { ...s, epoch: version };
-  if (s.timeout_job_id !== undefined) suspension.timeout_job_id = jobIds.timeout(record.id, version);
-  return { ...record, version, suspension };
 }

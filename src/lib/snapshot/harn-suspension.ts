@@ -3,9 +3,9 @@
 // travel in the `_resume_processor` block, never inside `suspension`.
 
 import { parseResumeConditions, timeoutDeadlineMs, triggerMatchEvents } from '../policy/conditions.js';
+import { jobIds } from '../policy/ids.js';
 import { cloneJson, isPlainObject } from '../policy/resume-options.js';
 import type { JsonObject, JsonValue, ResumeConditions, Suspension, WorkerRecord } from '../policy/types.js';
-import { jobIds } from '../store/keys.js';
 import {
   describeIssue,
   type ExportBlock,

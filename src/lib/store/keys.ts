@@ -1,47 +1,66 @@
-// Redis key layout. A worker's keys share the `{<id>}` hash tag, so every per-worker Lua script
-// touches one Cluster slot; global indexes share the `{<prefix>:idx}` tag and are written after commit.
+// The Redis key layout, and the only place that names a key. A deployment has P partitions
+// (RESUME_PARTITIONS, fixed for its lifetime); worker `id` lives in partition fnv1a(id) mod P, whose
+// tag `{<prefix>:<p>}` starts every key of that worker: its document, its lock, its idempotency
+// records, the index entries its commits move, and the BullMQ queues its jobs go through. One commit
+// therefore touches one hash slot, on one Redis or on a Redis Cluster.
+
+export const MAX_PARTITIONS = 1024;
 
 export interface KeySpace {
-  worker(id: string): string;
-  workerEvents(id: string): string;
-  idempotency(id: string, key: string): string;
-  lock(id: string): string;
-  /** hash id -> highest version seen by the index (makes index writes monotonic and idempotent) */
-  indexVersions: string;
-  status(status: string): string;
-  events: string;
-  /** zset `id|epoch` -> deadline ms of every armed timeout (reconciler input) */
-  deadlines: string;
-  /** zset id -> ms of commits that may still have pending effects (reconciler input) */
-  pending: string;
-  /** hash of trigger topic -> set key; one set per topic of `id|epoch` */
-  trigger(topic: string): string;
+  readonly prefix: string;
+  readonly partitions: number;
+  partitionOf(workerId: string): number;
+  /** The BullMQ prefix of partition `p`'s queues (its keys are `<tag>:<queue>:...`). */
+  queuePrefix(p: number): string;
+  doc(workerId: string): string;
+  lock(workerId: string): string;
+  idempotency(workerId: string, keyHash: string): string;
+  status(p: number, status: string): string;
+  deadlines(p: number): string;
+  pending(p: number): string;
+  trigger(p: number, topic: string): string;
+  /** One lease for the whole deployment (a single-key command: any slot will do). */
   reconcilerLease: string;
-  workerPattern: string;
+  /**
+   * A key of partition `p`'s BullMQ queue, in BullMQ's own layout `<prefix>:<queue>:<suffix>` (what
+   * `Queue.toKey` returns): the commit script removes an ended suspension's delayed timeout job.
+   */
+  queueKey(p: number, queue: string, suffix: string): string;
 }
 
-export const WORKER_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+/** FNV-1a over the UTF-16 code units: fast, stable across processes and versions, well spread. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
 
-export function keySpace(prefix: string): KeySpace {
-  const idx = `${prefix}:{${prefix}:idx}`;
+export function keySpace(prefix: string, partitions = 1): KeySpace {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
+    throw new RangeError(`partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
+  const tag = (p: number) => `{${prefix}:${p}}`;
+  const partitionOf = (id: string) => (partitions === 1 ? 0 : fnv1a(id) % partitions);
+  const of = (id: string) => tag(partitionOf(id));
   return {
-    worker: (id) => `${prefix}:w:{${id}}`,
-    workerEvents: (id) => `${prefix}:w:{${id}}:events`,
-    idempotency: (id, key) => `${prefix}:w:{${id}}:idem:${key}`,
-    lock: (id) => `${prefix}:w:{${id}}:lock`,
-    indexVersions: `${idx}:versions`,
-    status: (status) => `${idx}:status:${status}`,
-    events: `${idx}:events`,
-    deadlines: `${idx}:deadlines`,
-    pending: `${idx}:pending`,
-    trigger: (topic) => `${idx}:trigger:${topic}`,
-    reconcilerLease: `${idx}:reconciler`,
-    workerPattern: `${prefix}:w:{*}`,
+    prefix,
+    partitions,
+    partitionOf,
+    queuePrefix: tag,
+    doc: (id) => `${of(id)}:w:${id}`,
+    lock: (id) => `${of(id)}:lock:${id}`,
+    idempotency: (id, keyHash) => `${of(id)}:idem:${id}:${keyHash}`,
+    status: (p, status) => `${tag(p)}:status:${status}`,
+    deadlines: (p) => `${tag(p)}:deadlines`,
+    pending: (p) => `${tag(p)}:pending`,
+    trigger: (p, topic) => `${tag(p)}:trigger:${topic}`,
+    reconcilerLease: `${tag(0)}:reconciler`,
+    queueKey: (p, queue, suffix) => `${tag(p)}:${queue}:${suffix}`,
   };
 }
 
-/** BullMQ job ids may not contain ':' nor be all digits; worker ids are validated against this. */
-export const jobIds = {
-  timeout: (workerId: string, epoch: number) => `timeout-${workerId}-${epoch}`,
-  respawn: (workerId: string, version: number) => `respawn-${workerId}-${version}`,
-};
+/** 0 .. P-1, for the fan-out of listings, counts and event lookups. */
+export const allPartitions = (keys: KeySpace): number[] =>
+  Array.from({ length: keys.partitions }, (_, p) => p);

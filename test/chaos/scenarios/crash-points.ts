@@ -2,7 +2,7 @@
 // only consumer; then a healthy consumer starts. The work must be finished exactly once by it (a
 // redelivery) or by the reconciler. Each case runs in its own environment; cases run a few at a time.
 
-import { FAULT_POINTS } from '../../../src/consumers/faults.js';
+import { FAULT_POINTS } from '../../../src/lib/faults.js';
 import { Driver } from '../driver.js';
 import { ChaosEnv, type ConsumerSettings } from '../env.js';
 import { buildLedger } from '../ledger.js';
@@ -38,7 +38,7 @@ export function crashCases(size: Size): CrashCase[] {
     path: 'resume',
   }));
   const timeoutPoints =
-    size === 'full' ? ['after-lock', 'after-commit', 'after-respawn', 'before-ack'] : ['after-commit'];
+    size === 'full' ? ['after-lock', 'after-commit', 'after-effects', 'before-ack'] : ['after-commit'];
   for (const point of timeoutPoints)
     cases.push({ name: `timeout-resume/${point}`, point, path: 'timeout-resume' });
   for (const point of size === 'full' ? ['after-lock', 'after-commit', 'before-ack'] : ['after-commit'])

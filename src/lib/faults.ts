@@ -7,8 +7,8 @@ export const FAULT_POINTS = [
   'after-hooks',
   'before-commit',
   'after-commit',
-  'after-timeout-removal',
-  'after-respawn',
+  /** The effects are done, the outbox is not settled yet (with a plan, the settle waits for them). */
+  'after-effects',
   'before-ack',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];

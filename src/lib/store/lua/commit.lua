@@ -1,0 +1,136 @@
+--[[
+  Commits one worker transition atomically: the version compare-and-set, the changed fields of the
+  record document, the lifecycle event, the indexes the change moves, the delayed timeout job of a
+  suspension the change ends, and the outbox. Every key is in the worker's partition (one hash
+  slot, the partition's BullMQ queues included).
+
+  The document is `name \31 value` segments joined by \30; `v` and `s` come first.
+
+  KEYS[1]  worker document (string)
+  KEYS[2]  status index (set) the worker leaves (the same key as KEYS[3] when the status stays)
+  KEYS[3]  status index (set) the worker enters
+  KEYS[4]  deadline index (zset: worker id -> deadline ms of the armed timeout)
+  KEYS[5]  pending index (zset: worker id -> ms of a commit whose outbox is not settled yet)
+  KEYS[6..8] with ARGV[13]: the timeout queue's delayed zset, and the ended suspension's timeout job
+           hash and its log list (BullMQ's keys)
+  KEYS[6 or 9 ..] trigger bindings (hash per topic: worker id -> epoch): ARGV[9] to drop, then
+           ARGV[10] to add
+
+  ARGV[1]  expected version ("" = the worker must not exist yet)
+  ARGV[2]  new version
+  ARGV[3]  new status
+  ARGV[4]  worker id (the member in every index)
+  ARGV[5]  event line ("" = none), appended to the `ev` segment
+  ARGV[6]  how many event lines the log keeps
+  ARGV[7]  deadline: "" unchanged, "-" removed, else the new deadline ms
+  ARGV[8]  pending mark: "" when the commit has no outbox, else now ms
+  ARGV[9]  number of trigger bindings to drop
+  ARGV[10] number of trigger bindings to add
+  ARGV[11] epoch the added bindings point at
+  ARGV[12] id of the ended suspension's timeout job ("" = none). Removed only while it is delayed: a
+           job that is due or running is left to run, and finds its epoch stale
+  ARGV[13] the fields to write, in the document's own format (`name \31 value` joined by \30; a name
+           "+h" appends the value as one more element of the JSON array in `h`)
+  ARGV[14] the names of the fields to delete, joined by \30
+
+  Returns {1, new version} when committed; {0, current version or -1, current status or ""} when
+  the stored version is not the expected one.
+]]
+local SEG, SEP = '\30', '\31'
+local id = ARGV[4]
+local doc = redis.call('GET', KEYS[1])
+local version, status = nil, ''
+if doc then
+  version, status = string.match(doc, '^v\31(%d+)\30s\31([^\30]*)')
+end
+if (ARGV[1] == '' and doc) or (ARGV[1] ~= '' and version ~= ARGV[1]) then
+  return {0, tonumber(version) or -1, status or ''}
+end
+
+-- The changes: name -> new value, or false to delete. Unchanged segments are copied over in runs
+-- (one substring per run, not per segment: Lua string building is most of a commit's cost).
+local changes, order = {}, {}
+local text, pos = ARGV[13], 1
+while pos <= #text do
+  local stop = string.find(text, SEG, pos, true) or (#text + 1)
+  local sep = string.find(text, SEP, pos, true)
+  local name = string.sub(text, pos, sep - 1)
+  changes[name] = string.sub(text, sep + 1, stop - 1)
+  order[#order + 1] = name
+  pos = stop + 1
+end
+for name in string.gmatch(ARGV[14], '[^\30]+') do changes[name] = false end
+local appended = changes['+h']
+changes['+h'] = nil
+local event = ARGV[5] ~= '' and ARGV[5] or nil
+
+local function capped(log)
+  local keep, lines = tonumber(ARGV[6]), 1
+  for _ in string.gmatch(log, '\n') do lines = lines + 1 end
+  local from = 1
+  while lines > keep do
+    from = string.find(log, '\n', from, true) + 1
+    lines = lines - 1
+  end
+  return from == 1 and log or string.sub(log, from)
+end
+
+local out = {'v' .. SEP .. ARGV[2], 's' .. SEP .. ARGV[3]}
+local done, outbox = {}, changes['ob'] or nil
+if doc then
+  local after = string.find(doc, SEG, 1, true)
+  after = after and string.find(doc, SEG, after + 1, true)
+  local run = after and after + 1 or (#doc + 1)
+  pos = run
+  while pos <= #doc do
+    local stop = string.find(doc, SEG, pos, true) or (#doc + 1)
+    local sep = string.find(doc, SEP, pos, true)
+    local name = string.sub(doc, pos, sep - 1)
+    local new = changes[name]
+    if new ~= nil or name == 'ob' or (name == 'h' and appended) or (name == 'ev' and event) then
+      if run < pos then out[#out + 1] = string.sub(doc, run, pos - 2) end
+      if name == 'ob' then
+        -- Kept last, where settle cuts it off.
+        if new == nil then outbox = string.sub(doc, sep + 1, stop - 1) end
+      elseif new == nil and name == 'h' then
+        out[#out + 1] = 'h' .. SEP .. string.sub(doc, sep + 1, stop - 2) .. ',' .. appended .. ']'
+      elseif new == nil and name == 'ev' then
+        out[#out + 1] = 'ev' .. SEP .. capped(string.sub(doc, sep + 1, stop - 1) .. '\n' .. event)
+      elseif new then
+        out[#out + 1] = name .. SEP .. new
+      end
+      done[name] = true
+      run = stop + 1
+    end
+    pos = stop + 1
+  end
+  if run <= #doc then out[#out + 1] = string.sub(doc, run) end
+end
+for _, name in ipairs(order) do
+  if not done[name] and name ~= 'ob' and name ~= '+h' and changes[name] then out[#out + 1] = name .. SEP .. changes[name] end
+end
+if appended and not done['h'] then out[#out + 1] = 'h' .. SEP .. '[' .. appended .. ']' end
+if event and not done['ev'] then out[#out + 1] = 'ev' .. SEP .. event end
+if outbox then out[#out + 1] = 'ob' .. SEP .. outbox end
+redis.call('SET', KEYS[1], table.concat(out, SEG))
+
+if not doc then
+  redis.call('SADD', KEYS[3], id)
+elseif KEYS[2] ~= KEYS[3] then
+  redis.call('SMOVE', KEYS[2], KEYS[3], id)
+end
+if ARGV[7] == '-' then
+  redis.call('ZREM', KEYS[4], id)
+elseif ARGV[7] ~= '' then
+  redis.call('ZADD', KEYS[4], ARGV[7], id)
+end
+if ARGV[8] ~= '' then redis.call('ZADD', KEYS[5], ARGV[8], id) end
+local t = 5
+if ARGV[12] ~= '' then
+  t = 8
+  if redis.call('ZREM', KEYS[6], ARGV[12]) == 1 then redis.call('DEL', KEYS[7], KEYS[8]) end
+end
+local drops, adds = tonumber(ARGV[9]), tonumber(ARGV[10])
+for i = 1, drops do redis.call('HDEL', KEYS[t + i], id) end
+for i = 1, adds do redis.call('HSET', KEYS[t + drops + i], id, ARGV[11]) end
+return {1, tonumber(ARGV[2])}
