@@ -69,7 +69,10 @@ export class ResumeProcessorError extends Error {
   }
 }
 
-/** A rejection defined by Harn's semantics (HARN-SUS-*). Never retryable by itself. */
+/**
+ * A rejection defined by Harn's semantics (HARN-SUS-*). Not retryable, except HARN-SUS-006: the
+ * worker changed under the writer, and a fresh read decides again.
+ */
 export class SuspendError extends ResumeProcessorError {}
 
 /** Input that failed validation (zod or our own rules): carries the offending path. */
@@ -123,8 +126,4 @@ export function serializeError(err: unknown): SerializedError {
   }
   if (err instanceof Error) return { code: 'RP-INTERNAL', message: err.message };
   return { code: 'RP-INTERNAL', message: String(err) };
-}
-
-export function isResumeProcessorError(err: unknown): err is ResumeProcessorError {
-  return err instanceof ResumeProcessorError;
 }

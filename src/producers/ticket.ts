@@ -3,6 +3,7 @@
 
 import { Job } from 'bullmq';
 import { ResumeProcessorError, RpCode } from '../lib/errors.js';
+import { unknownWorker } from '../lib/policy/messages.js';
 import { summarize } from '../lib/policy/summary.js';
 import type { ResumeOutcome, StoredOutcome } from '../lib/policy/types.js';
 import { codeOf } from '../lib/queues/job-errors.js';
@@ -43,8 +44,7 @@ export async function withWorker(
   const record = (await store.read(workerId))?.record ?? null;
   const worker = record ? summarize(record) : null;
   if (outcome.outcome === 'rejected') return { ...outcome, worker };
-  if (!worker)
-    throw new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${workerId}`, { workerId });
+  if (!worker) throw unknownWorker(workerId);
   if (outcome.outcome === 'blocked')
     return { ...outcome, worker: { ...worker, pre_resume_denied: outcome.reason } };
   return { ...outcome, worker };

@@ -45,6 +45,22 @@ describe('PreResume and PostResume hooks', () => {
     expect(await h.respawnJobIds()).toEqual([]);
   });
 
+  it('a hook that rewrites the input into blank text gets HARN-SUS-009: the job completes, nothing changes', async () => {
+    await h.startConsumer({ hooks: { preResume: [() => ({ modify: { resume_input: ' \n ' } })] } });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    const s = await h.producer.suspend(w.id, { conditions: { timeout: { duration_ms: 60_000 } } });
+    const ticket = await h.producer.resume(w.id, 'go');
+    expect(await ticket.result()).toMatchObject({
+      outcome: 'rejected',
+      error: { code: 'HARN-SUS-009' },
+      worker: { status: 'suspended', version: s.version },
+    });
+    // A defined rejection, not a failed job.
+    expect(await h.queues.of(w.id).resume.getJobState(ticket.jobId)).toBe('completed');
+    expect(await h.redis.exists(h.keys.queueKey(0, 'timeout', `timeout-${w.id}-${s.version}`))).toBe(1);
+    expect(await h.respawnJobIds()).toEqual([]);
+  });
+
   it("false blocks with Harn's message", async () => {
     await h.startConsumer({ hooks: { preResume: [() => false] } });
     const w = await h.producer.registerWorker({ name: 'w', task: 't' });

@@ -1,6 +1,6 @@
 // `status` and `list`: read-only views of worker records.
 
-import { ResumeProcessorError, RpCode } from '../../lib/errors.js';
+import { unknownWorker } from '../../lib/policy/messages.js';
 import type { WorkerStatus } from '../../lib/policy/types.js';
 import { positionalArgs, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
@@ -21,8 +21,7 @@ Example:
   async run(ctx) {
     const [id = ''] = positionalArgs(ctx.positionals, ['ID']);
     const worker = await ctx.producer().getWorker(id);
-    if (!worker)
-      throw new ResumeProcessorError(RpCode.UnknownWorker, `unknown worker: ${id}`, { workerId: id });
+    if (!worker) throw unknownWorker(id);
     return { document: worker, human: formatSummary(worker) };
   },
 };

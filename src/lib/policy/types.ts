@@ -191,8 +191,6 @@ export type ResumeOutcome =
   | (Extract<StoredOutcome, { outcome: 'blocked' }> & { worker: WorkerSummary })
   | (Extract<StoredOutcome, { outcome: 'rejected' }> & { worker: WorkerSummary | null });
 
-export type ResumedOutcome = Extract<ResumeOutcome, { outcome: 'resumed' }>;
-
 export interface WorkerSummary {
   id: string;
   name: string;

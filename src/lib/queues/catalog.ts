@@ -1,6 +1,6 @@
-// The job catalog: for each queue, its job name, payload schema, result type, retry policy and
-// job-id rule. Processors safeParse with these schemas; a payload that fails is a non-retryable
-// error. Payloads carry only what their processor needs (the record is the truth).
+// The job catalog: for each queue, its job name, payload schema, result type and retry policy (job
+// ids are derived in policy/ids.ts). Processors safeParse with these schemas; a payload that fails
+// is a non-retryable error. Payloads carry only what their processor needs (the record is the truth).
 
 import type { JobsOptions, KeepJobs } from 'bullmq';
 import { z } from 'zod';
@@ -48,12 +48,6 @@ export interface JobCatalog {
   timeout: { name: 'timeout'; data: TimeoutJob; result: TimeoutOutcome };
   tasks: { name: 'respawn'; data: RespawnJob; result: unknown };
 }
-
-export const JOB_NAMES: { [Q in QueueName]: JobCatalog[Q]['name'] } = {
-  resume: 'resume',
-  timeout: 'timeout',
-  tasks: 'respawn',
-};
 
 /**
  * Finished jobs are kept a day, so job-id deduplication covers every redelivery window. Set on the

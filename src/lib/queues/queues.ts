@@ -2,7 +2,7 @@
 // prefix, so a resume's queue keys share the hash slot of its worker's keys. Queues are typed by
 // the job catalog and made on first use (a deployment may have many partitions).
 
-import { type Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../store/keys.js';
 import {
@@ -15,12 +15,6 @@ import {
 } from './catalog.js';
 
 export type CatalogQueue<Q extends QueueName> = Queue<
-  JobCatalog[Q]['data'],
-  JobCatalog[Q]['result'],
-  JobCatalog[Q]['name']
->;
-
-export type CatalogJob<Q extends QueueName> = Job<
   JobCatalog[Q]['data'],
   JobCatalog[Q]['result'],
   JobCatalog[Q]['name']

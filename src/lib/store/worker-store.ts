@@ -259,13 +259,6 @@ export class WorkerStore {
     return lists.flat();
   }
 
-  async countWithStatus(status: WorkerStatus): Promise<number> {
-    const counts = await Promise.all(
-      allPartitions(this.keys).map((p) => this.redis.scard(this.keys.status(p, status))),
-    );
-    return counts.reduce((a, b) => a + b, 0);
-  }
-
   /** Workers whose current suspension waits for events of `topic`, over every partition. */
   async triggerBindings(topic: string): Promise<TriggerBinding[]> {
     const maps = await Promise.all(
@@ -360,11 +353,6 @@ export class WorkerStore {
   /** Every key that holds something of this worker (diagnostics: memory, chaos checks). */
   workerKeys(id: string): { doc: string; lock: string } {
     return { doc: this.keys.doc(id), lock: this.keys.lock(id) };
-  }
-
-  /** The raw document (diagnostics and tests; callers read records with `read`). */
-  rawDocument(id: string): Promise<string | null> {
-    return this.redis.get(this.keys.doc(id));
   }
 }
 
