@@ -1,14 +1,17 @@
 // One scenario's world: its own redis-server (AOF everysec, noeviction), a unique prefix, the
 // producer under test, a fleet of real consumer processes, an admin connection for the ledger, and
-// the runtime stand-in that takes respawn jobs from the `tasks` queue.
+// the runtime stand-in that takes respawn jobs from every partition's `tasks` queue.
 
 import { randomUUID } from 'node:crypto';
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { respawnPayload } from '../../src/consumers/respawns.js';
 import type { RespawnPayload } from '../../src/index.js';
 import { createProducer, type Producer } from '../../src/index.js';
-import { createQueues, type QueueSet } from '../../src/lib/queues/queues.js';
+import { type RespawnJob, RespawnJobSchema } from '../../src/lib/queues/catalog.js';
+import { type PartitionQueues, QueueSet } from '../../src/lib/queues/queues.js';
 import { type RedisServerHandle, startRedisServer } from '../../src/lib/redis-server.js';
+import { allPartitions, type KeySpace, keySpace } from '../../src/lib/store/keys.js';
 import { WorkerStore } from '../../src/lib/store/worker-store.js';
 import { ConsumerFleet, LogBook } from './processes.js';
 
@@ -39,6 +42,7 @@ export class ChaosEnv {
   readonly fleet: ConsumerFleet;
   readonly producer: Producer;
   readonly admin: Redis;
+  readonly keys: KeySpace;
   readonly store: WorkerStore;
   readonly queues: QueueSet;
   readonly sink: RespawnSink;
@@ -62,9 +66,15 @@ export class ChaosEnv {
     this.producer = createProducer({ connection: redis.url, prefix: this.prefix });
     this.admin = new Redis(redis.url, { maxRetriesPerRequest: null });
     this.admin.on('error', () => {}); // outages are part of the scenario; commands wait for the reconnect
-    this.store = new WorkerStore(this.admin, this.prefix);
-    this.queues = createQueues(this.admin, this.prefix);
-    this.sink = new RespawnSink(redis.url, this.prefix, opts.onRespawn);
+    this.keys = keySpace(this.prefix);
+    this.store = new WorkerStore({ redis: this.admin, keys: this.keys });
+    this.queues = new QueueSet(this.admin, this.keys);
+    this.sink = new RespawnSink(redis.url, this.keys, opts.onRespawn);
+  }
+
+  /** The queues of every partition (one partition unless RESUME_PARTITIONS says otherwise). */
+  partitions(): PartitionQueues[] {
+    return allPartitions(this.keys).map((p) => this.queues.partition(p));
   }
 
   static async create(opts: EnvOptions): Promise<ChaosEnv> {
@@ -115,45 +125,54 @@ export async function release(server: RedisServerHandle): Promise<void> {
   }
 }
 
-/** The runtime stand-in: takes respawn jobs and counts how often each one was executed. */
+/**
+ * The runtime stand-in: takes respawn jobs (pointers: worker id, version, initiator) from every
+ * partition's `tasks` queue, counts how often each job id was executed, and hands the payload the
+ * engine's own respawn consumer would build (`respawnPayload` over the record) to `onRespawn`.
+ */
 export class RespawnSink {
   readonly executions = new Map<string, number>();
-  private worker: Worker | undefined;
+  private workers: Worker[] = [];
   private readonly connection: Redis;
+  private readonly store: WorkerStore;
   private inFlight = 0;
 
   constructor(
     url: string,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     private readonly onRespawn?: (payload: RespawnPayload) => Promise<void>,
   ) {
     this.connection = new Redis(url, { maxRetriesPerRequest: null });
     this.connection.on('error', () => {});
+    this.store = new WorkerStore({ redis: this.connection, keys });
   }
 
   start(): void {
-    this.worker = new Worker(
-      'tasks',
-      async (job: Job) => {
-        const id = String(job.id);
-        this.executions.set(id, (this.executions.get(id) ?? 0) + 1);
-        this.inFlight += 1;
-        try {
-          if (this.onRespawn) await this.onRespawn(job.data as RespawnPayload);
-        } finally {
-          this.inFlight -= 1;
-        }
-      },
-      {
+    const handle = async (job: Job) => {
+      const id = String(job.id);
+      this.executions.set(id, (this.executions.get(id) ?? 0) + 1);
+      this.inFlight += 1;
+      try {
+        const pointer: RespawnJob = RespawnJobSchema.parse(job.data);
+        if (!this.onRespawn) return;
+        const snapshot = await this.store.read(pointer.workerId);
+        await this.onRespawn(respawnPayload(pointer, snapshot?.record ?? null));
+      } finally {
+        this.inFlight -= 1;
+      }
+    };
+    this.workers = allPartitions(this.keys).map((p) => {
+      const worker = new Worker('tasks', handle, {
         connection: this.connection,
-        prefix: this.prefix,
+        prefix: this.keys.queuePrefix(p),
         concurrency: 64,
         lockDuration: 10_000,
         stalledInterval: 10_000,
         maxStalledCount: 1_000_000,
-      },
-    );
-    this.worker.on('error', () => {}); // Redis restarts: the worker reconnects by itself
+      });
+      worker.on('error', () => {}); // Redis restarts: the worker reconnects by itself
+      return worker;
+    });
   }
 
   get busy(): boolean {
@@ -168,7 +187,7 @@ export class RespawnSink {
   }
 
   async stop(): Promise<void> {
-    await this.worker?.close();
+    await Promise.all(this.workers.map((w) => w.close()));
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
 }

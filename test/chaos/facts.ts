@@ -1,5 +1,5 @@
 // Facts read back from Redis for the ledger: every job of a queue with its state and outcome, and
-// every worker's lifecycle stream, plus how a stream event names the winner of a suspension.
+// every worker's lifecycle event log, plus how an event names the winner of a suspension.
 
 import type { Job, Queue } from 'bullmq';
 import type { ChaosEnv } from './env.js';
@@ -51,11 +51,9 @@ export async function readJobs(queue: Queue): Promise<Map<string, JobFact>> {
         attemptsStarted: job.attemptsStarted ?? 0,
         stalledCounter: job.stalledCounter ?? 0,
         timestamp: job.timestamp,
-        // BullMQ zeroes `delay` once a delayed job is promoted: timeouts carry their own due time.
-        dueAt:
-          typeof (job.data as { dueAtMs?: unknown } | undefined)?.dueAtMs === 'number'
-            ? (job.data as { dueAtMs: number }).dueAtMs
-            : job.timestamp + (job.delay ?? 0),
+        // BullMQ zeroes `delay` when a delayed job is promoted (the reconciler does that to a late
+        // timeout): the ledger puts in the deadline the suspension was armed with where it knows it.
+        dueAt: job.timestamp + (job.delay ?? 0),
         finishedOn: job.finishedOn ?? null,
       });
     }
@@ -63,41 +61,47 @@ export async function readJobs(queue: Queue): Promise<Map<string, JobFact>> {
   return out;
 }
 
+/** Every job of one queue kind over all partitions (job ids are unique across partitions). */
+export async function readJobsOf(queues: readonly Queue[]): Promise<Map<string, JobFact>> {
+  const out = new Map<string, JobFact>();
+  for (const queue of queues) for (const [id, fact] of await readJobs(queue)) out.set(id, fact);
+  return out;
+}
+
+/** Each worker's lifecycle events, oldest first, from the event log kept in its record. */
 export async function readEvents(env: ChaosEnv, ids: readonly string[]): Promise<Map<string, StreamEvent[]>> {
   const out = new Map<string, StreamEvent[]>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    const pipe = env.admin.pipeline();
-    for (const id of chunk) pipe.xrange(env.store.keys.workerEvents(id), '-', '+');
-    const replies = (await pipe.exec()) ?? [];
+    const logs = await Promise.all(chunk.map((id) => env.store.events(id)));
     chunk.forEach((id, j) => {
-      const [err, entries] = replies[j] ?? [null, []];
-      if (err) throw err;
       out.set(
         id,
-        (entries as [string, string[]][]).map(([streamId, fields]) => {
-          const map = new Map<string, string>();
-          for (let k = 0; k + 1 < fields.length; k += 2) map.set(fields[k] ?? '', fields[k + 1] ?? '');
-          return {
-            type: map.get('type') ?? '',
-            version: Number(map.get('version')),
-            at: Number(streamId.split('-')[0]),
-            data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown>,
-          };
-        }),
+        (logs[j] ?? []).map((e) => ({
+          type: e.type,
+          version: e.version,
+          at: e.atMs,
+          data: (e.data ?? {}) as Record<string, unknown>,
+        })),
       );
     });
   }
   return out;
 }
 
+/**
+ * Who ended a suspension, from the event at the next version. A WorkerResumed event carries the
+ * continuity initiator: `timeout` for a timeout's resume, `triggered` for an event's, and the
+ * driver's resumes give none, so the engine infers `operator`. The ledger cross-checks this against
+ * the job that reported the commit as its own (outcomes-match-state).
+ */
 export function winnerOf(ev: StreamEvent | undefined): Winner | null {
   if (!ev) return null;
   if (ev.type === 'WorkerResumed') {
-    const req = String(ev.data.request ?? '');
-    if (req.startsWith('timeout-')) return 'timeout';
-    if (req.startsWith('e-')) return 'trigger';
-    if (req.startsWith('r-') || req.startsWith('k-')) return 'resume';
+    const initiator = String(ev.data.initiator ?? '');
+    if (initiator === 'timeout') return 'timeout';
+    if (initiator === 'triggered') return 'trigger';
+    if (initiator === 'operator') return 'resume';
     return 'other';
   }
   if (ev.type === 'WorkerFailed') return ev.data.reason === 'timeout' ? 'timeout' : 'other';
@@ -105,5 +109,13 @@ export function winnerOf(ev: StreamEvent | undefined): Winner | null {
   return 'other';
 }
 
-/** The request id in a WorkerResumed event is `<job id>@<enqueue ms>`; older builds used the job id. */
-export const requestJobId = (ev: StreamEvent) => String(ev.data.request ?? '').split('@')[0] ?? '';
+/** The kind of request a job id belongs to (the producer's and the engine's id rules). */
+export function requestKindOf(jobId: string): Winner {
+  if (jobId.startsWith('timeout-')) return 'timeout';
+  if (jobId.startsWith('e-')) return 'trigger';
+  if (jobId.startsWith('r-') || jobId.startsWith('k-')) return 'resume';
+  return 'other';
+}
+
+/** A consumer's request id is `<job id>@<enqueue ms>` (last_request.id, outbox.requestId). */
+export const requestJobId = (requestId: string) => requestId.split('@')[0] ?? '';

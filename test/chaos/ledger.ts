@@ -1,14 +1,27 @@
-// The ledger: reads back from Redis what really happened (worker event streams, job states and
-// outcomes, respawn jobs, indexes) and checks the guarantees against the plans the driver followed.
-// It trusts no in-memory belief of the driver except what it sent.
+// The ledger: reads back from Redis what really happened (each worker's event log and record, job
+// states and outcomes, respawn jobs, the per-partition indexes) and checks the guarantees against the
+// plans the driver followed. It trusts no in-memory belief of the driver except what it sent.
 
 import type { WorkerRecord } from '../../src/index.js';
+import { allPartitions } from '../../src/lib/store/keys.js';
 import type { SentRequest } from './driver.js';
 import type { ChaosEnv } from './env.js';
-import { type JobFact, readEvents, readJobs, requestJobId, type StreamEvent, winnerOf } from './facts.js';
+import {
+  type JobFact,
+  readEvents,
+  readJobsOf,
+  requestJobId,
+  requestKindOf,
+  type StreamEvent,
+  winnerOf,
+} from './facts.js';
 import { percentile, round } from './rng.js';
 import { type Check, check, type Figure } from './types.js';
 import { allowedWinners, type CyclePlan, type Winner, type WorkerPlan } from './workload.js';
+
+/** Events the store keeps per worker (WorkerStore's default): an older prefix may be cut off. */
+const EVENTS_KEPT = 32;
+const LIVE = ['delayed', 'waiting', 'active', 'prioritized'];
 
 export interface LedgerInput {
   env: ChaosEnv;
@@ -33,19 +46,52 @@ interface Suspension {
   winnerEvent: StreamEvent | undefined;
 }
 
+/** zset member -> score, over every partition's key. */
+async function zsetScores(env: ChaosEnv, key: (p: number) => string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const p of allPartitions(env.keys)) {
+    const flat = await env.admin.zrange(key(p), 0, -1, 'WITHSCORES');
+    for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] ?? '', Number(flat[i + 1]));
+  }
+  return out;
+}
+
+/** Every trigger binding of the deployment: topic -> worker id -> epoch (a SCAN over the hashes). */
+async function triggerBindings(env: ChaosEnv): Promise<Map<string, Map<string, string>>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const p of allPartitions(env.keys)) {
+    const head = env.keys.trigger(p, '');
+    let cursor = '0';
+    do {
+      const [next, found] = await env.admin.scan(cursor, 'MATCH', env.keys.trigger(p, '*'), 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) {
+        const topic = key.slice(head.length);
+        const bindings = out.get(topic) ?? new Map<string, string>();
+        for (const [id, epoch] of Object.entries(await env.admin.hgetall(key))) bindings.set(id, epoch);
+        out.set(topic, bindings);
+      }
+    } while (cursor !== '0');
+  }
+  return out;
+}
+
 export async function buildLedger(input: LedgerInput): Promise<Ledger> {
   const { env, plans } = input;
   const ids = plans.map((p) => p.id);
-  const [resumeJobs, timeoutJobs, taskJobs, records, events, deadlines] = await Promise.all([
-    readJobs(env.queues.resume),
-    readJobs(env.queues.timeout),
-    readJobs(env.queues.tasks),
+  const parts = env.partitions();
+  const [resumeJobs, timeoutJobs, taskJobs, snapshots, events, deadlines, bindings] = await Promise.all([
+    readJobsOf(parts.map((q) => q.resume)),
+    readJobsOf(parts.map((q) => q.timeout)),
+    readJobsOf(parts.map((q) => q.tasks)),
     env.store.readMany(ids),
     readEvents(env, ids),
-    env.admin.zrange(env.store.keys.deadlines, 0, -1),
+    zsetScores(env, (p) => env.keys.deadlines(p)),
+    triggerBindings(env),
   ]);
-  const deadlineSet = new Set(deadlines);
-  const recordById = new Map<string, WorkerRecord | null>(ids.map((id, i) => [id, records[i] ?? null]));
+  const recordById = new Map<string, WorkerRecord | null>(
+    ids.map((id, i) => [id, snapshots[i]?.record ?? null]),
+  );
   const checks: Check[] = [];
 
   // --- Streams: versions, suspensions and their winners -----------------------------------------
@@ -54,10 +100,20 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
   const cycleMismatch: string[] = [];
   for (const plan of plans) {
     const evs = events.get(plan.id) ?? [];
+    // The log keeps the last EVENTS_KEPT events: it starts at version 1 unless it is full.
+    const first = evs.length >= EVENTS_KEPT ? (evs[0]?.version ?? 1) : 1;
     evs.forEach((ev, i) => {
-      if (ev.version !== i + 1)
-        versionGaps.push(`${plan.id}: event ${i} ${ev.type} has version ${ev.version}`);
+      if (ev.version !== first + i)
+        versionGaps.push(
+          `${plan.id}: event ${i} ${ev.type} has version ${ev.version}, expected ${first + i}`,
+        );
     });
+    const record = recordById.get(plan.id);
+    const last = evs[evs.length - 1];
+    if (record && last?.version !== record.version)
+      versionGaps.push(
+        `${plan.id}: record at v${record.version}, last event ${last?.type ?? 'none'} v${last?.version}`,
+      );
     const own = evs.filter((e) => e.type === 'WorkerSuspended');
     if (own.length !== plan.cycles.length)
       cycleMismatch.push(`${plan.id}: ${own.length} suspensions, planned ${plan.cycles.length}`);
@@ -77,7 +133,7 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     check(
       'versions-contiguous',
       versionGaps.length === 0,
-      `every worker's event stream has versions 1..n with no gap or repeat (${versionGaps.length} bad)`,
+      `every worker's event log has versions 1..n with no gap or repeat, n = the record's version (${versionGaps.length} bad)`,
       versionGaps,
     ),
     check(
@@ -133,18 +189,14 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     ),
   );
 
-  // --- Requests: acknowledged ones all answered; no suspension told "resumed" twice ---------------
+  // --- Requests: acknowledged ones all answered; each commit claimed by the job that made it -------
   const byJob = new Map<string, SentRequest[]>();
   for (const r of input.requests) byJob.set(r.jobId, [...(byJob.get(r.jobId) ?? []), r]);
   const lostRequests: string[] = [];
   const outcomes: Record<string, number> = {};
-  const resumedClaims = new Map<string, string[]>();
-  const mismatched: string[] = [];
   for (const [jobId, sent] of byJob) {
     const job = resumeJobs.get(jobId);
-    const rv = job?.returnvalue as
-      | { outcome?: string; version?: number; replayed?: boolean; error?: { code?: string } }
-      | undefined;
+    const rv = job?.returnvalue as { outcome?: string; error?: { code?: string } } | undefined;
     if (job?.state !== 'completed' || !rv?.outcome) {
       lostRequests.push(
         `${jobId} for ${sent[0]?.workerId}: ${job ? `${job.state} ${job.failedReason ?? ''}` : 'no such job'}`,
@@ -153,16 +205,51 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     }
     const key = rv.outcome === 'rejected' ? `rejected ${rv.error?.code ?? '?'}` : rv.outcome;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
-    if (rv.outcome === 'resumed' && !rv.replayed) {
-      const wid = String(job.data.workerId);
-      const claim = `${wid}@${rv.version}`;
-      resumedClaims.set(claim, [...(resumedClaims.get(claim) ?? []), jobId]);
-      const ev = (events.get(wid) ?? []).find((e) => e.version === rv.version);
-      if (ev?.type !== 'WorkerResumed' || requestJobId(ev) !== jobId)
-        mismatched.push(
-          `${jobId}: outcome resumed v${rv.version} but the stream has ${ev?.type ?? 'nothing'} from ${ev ? requestJobId(ev) : '-'}`,
-        );
-    }
+  }
+  // A job's stored outcome names the version it committed (`resumed` v, or a timeout's `failed` v).
+  // Events carry no request id any more: the claims are matched against the event log (the version
+  // holds the matching event, of the kind of the claiming job) and against the record's
+  // last_request (the request id of the latest resume, `<job id>@<enqueue ms>`).
+  const mismatched: string[] = [];
+  const claims = new Map<string, string[]>();
+  const claimOf = (workerId: string, version: number) => claims.get(`${workerId}@${version}`) ?? [];
+  for (const job of [...resumeJobs.values(), ...timeoutJobs.values()]) {
+    const rv = job.returnvalue as { outcome?: string; version?: number; replayed?: boolean } | undefined;
+    if (job.state !== 'completed' || rv?.replayed || typeof rv?.version !== 'number') continue;
+    if (rv.outcome !== 'resumed' && rv.outcome !== 'failed') continue;
+    const wid = String(job.data.workerId);
+    if (!recordById.has(wid)) continue;
+    const claim = `${wid}@${rv.version}`;
+    claims.set(claim, [...(claims.get(claim) ?? []), job.id]);
+    const ev = (events.get(wid) ?? []).find((e) => e.version === rv.version);
+    const wanted = rv.outcome === 'resumed' ? 'WorkerResumed' : 'WorkerFailed';
+    const kind = requestKindOf(job.id);
+    if (ev?.type !== wanted || winnerOf(ev) !== kind)
+      mismatched.push(
+        `${job.id}: outcome ${rv.outcome} v${rv.version} (a ${kind} request) but the log has ${ev?.type ?? 'nothing'} won by ${winnerOf(ev) ?? '-'}`,
+      );
+  }
+  // A keyed duplicate that read "no idempotency record yet" just before the committing job finished
+  // removes that finished job and re-adds its id; the new job replays the stored outcome. Consistent
+  // for the caller (replayed, same version), but the committing job's own trail is gone: a warning.
+  const replacedJobs: string[] = [];
+  for (const [id, r] of recordById) {
+    const last = r?.last_request;
+    if (!last) continue;
+    const ev = (events.get(id) ?? []).find((e) => e.version === last.version);
+    const jobId = requestJobId(last.id);
+    const job = resumeJobs.get(jobId) ?? timeoutJobs.get(jobId);
+    const others = claimOf(id, last.version).filter((j) => j !== jobId);
+    const rv = job?.returnvalue as { version?: number; replayed?: boolean } | undefined;
+    const replaced = job !== undefined && `${job.id}@${job.timestamp}` !== last.id;
+    if (replaced && rv?.replayed && rv.version === last.version)
+      replacedJobs.push(
+        `${jobId}: committed v${last.version} as ${last.id}, now a replay enqueued at ${job.timestamp}`,
+      );
+    else if (ev?.type !== 'WorkerResumed' || others.length > 0 || replaced)
+      mismatched.push(
+        `${id}: last_request ${last.id} v${last.version}, log has ${ev?.type ?? 'nothing'}, claimed by ${claimOf(id, last.version).join(', ') || 'nobody'}; its job ${job ? `${job.state}@${job.timestamp} ${JSON.stringify(job.returnvalue)?.slice(0, 120)}` : 'missing'}`,
+      );
   }
   // Duplicates: tickets folded into one job by its id (idempotency key, event id), and extra jobs
   // of one request group that the state check (or an idempotency replay) answered without effect.
@@ -185,7 +272,7 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     absorbedByState += jobs.size - 1;
   }
   absorbedByState -= absorbedByReplay;
-  const doubleClaims = [...resumedClaims]
+  const doubleClaims = [...claims]
     .filter(([, jobs]) => jobs.length > 1)
     .map(([c, jobs]) => `${c}: ${jobs.join(', ')}`);
   checks.push(
@@ -198,8 +285,15 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     check(
       'outcomes-match-state',
       mismatched.length === 0 && doubleClaims.length === 0,
-      `every "resumed" outcome is the committed winner; no suspension reported resumed twice (${mismatched.length} mismatched, ${doubleClaims.length} doubled)`,
+      `every "resumed"/"failed" outcome is the committed winner of its kind, the record's last_request included; no commit claimed twice (${mismatched.length} mismatched, ${doubleClaims.length} doubled)`,
       [...mismatched, ...doubleClaims],
+    ),
+    check(
+      'committing-job-kept',
+      replacedJobs.length === 0,
+      `the job that committed a resume is still on its queue with its own outcome (${replacedJobs.length} were replaced by a keyed duplicate that replays it)`,
+      replacedJobs,
+      'warn',
     ),
   );
 
@@ -217,6 +311,7 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     const jobId = `timeout-${s.workerId}-${s.epoch}`;
     const job = timeoutJobs.get(jobId);
     if (deadline === undefined) continue;
+    if (job) job.dueAt = deadline; // a promoted job lost its delay (recovery figures use dueAt)
     armed += 1;
     if (s.winner === 'timeout' && s.winnerEvent) {
       fired += 1;
@@ -232,8 +327,13 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
       superseded += 1;
       if (job && job.state !== 'completed') leftDelayed += 1;
     } else {
-      const live = job && ['delayed', 'waiting', 'active', 'prioritized'].includes(job.state);
-      if (!live && !deadlineSet.has(`${s.workerId}|${s.epoch}`)) notArmed.push(`${s.workerId}@${s.epoch}`);
+      // Still armed: its delayed job, or the deadline entry the reconciler fires from (member = worker
+      // id, score = the deadline this suspension was armed with).
+      const live = job !== undefined && LIVE.includes(job.state);
+      if (!live && deadlines.get(s.workerId) !== deadline)
+        notArmed.push(
+          `${s.workerId}@${s.epoch}: open, timeout job ${job?.state ?? 'missing'}, deadline entry ${deadlines.get(s.workerId) ?? 'missing'} (armed for ${deadline})`,
+        );
     }
   }
   checks.push(
@@ -259,16 +359,13 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     ),
   );
 
-  // --- Final records: nothing stuck -------------------------------------------------------------
+  // --- Final records: nothing stuck; the indexes the commit script moves agree with them -----------
   const stuck: string[] = [];
   const outboxes: string[] = [];
   const historyDupes: string[] = [];
-  const triggerTopics = new Set<string>();
-  for (const r of records)
-    for (const t of r?.suspension?.auto_resume_trigger?.match_events ?? []) triggerTopics.add(t);
-  const triggerIndex = new Map<string, Record<string, string>>();
-  for (const topic of triggerTopics)
-    triggerIndex.set(topic, await env.admin.hgetall(env.store.keys.trigger(topic)));
+  const deadlineBad: string[] = [];
+  const bindingBad: string[] = [];
+  const boundTo = (topic: string, id: string) => bindings.get(topic)?.get(id);
   for (const [id, r] of recordById) {
     if (!r) {
       stuck.push(`${id}: no record`);
@@ -277,22 +374,50 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     if (r.outbox) outboxes.push(`${id} v${r.version}: ${r.outbox.effects.map((e) => e.kind).join(',')}`);
     if (new Set(r.history).size !== r.history.length)
       historyDupes.push(`${id}: ${JSON.stringify(r.history)}`);
-    const s = r.suspension;
-    if (r.status !== 'suspended' || !s) continue;
+    const s = r.status === 'suspended' ? r.suspension : null;
+    const indexed = deadlines.get(id);
+    if (indexed !== s?.deadline_ms)
+      deadlineBad.push(
+        `${id} (${r.status} v${r.version}): deadline entry ${indexed ?? 'missing'}, record ${s?.deadline_ms ?? 'none armed'}`,
+      );
+    const topics = s?.auto_resume_trigger?.match_events ?? [];
+    for (const [topic, members] of bindings) {
+      const epoch = members.get(id);
+      if (epoch !== undefined && !(s && topics.includes(topic) && epoch === String(s.epoch)))
+        bindingBad.push(`${id} (${r.status} v${r.version}): bound to ${topic} at epoch ${epoch}`);
+    }
+    if (!s) continue;
     const wantsTimeout = s.deadline_ms !== undefined;
-    const topics = s.auto_resume_trigger?.match_events ?? [];
     if (!wantsTimeout && topics.length === 0) continue;
     const job = timeoutJobs.get(`timeout-${id}-${s.epoch}`);
     const timeoutArmed =
-      wantsTimeout &&
-      ((job !== undefined && ['delayed', 'waiting', 'active', 'prioritized'].includes(job.state)) ||
-        deadlineSet.has(`${id}|${s.epoch}`));
-    const triggerArmed = topics.some((t) => triggerIndex.get(t)?.[id] === String(s.epoch));
+      wantsTimeout && ((job !== undefined && LIVE.includes(job.state)) || indexed === s.deadline_ms);
+    const triggerArmed = topics.some((t) => boundTo(t, id) === String(s.epoch));
     if (!timeoutArmed && !triggerArmed)
       stuck.push(
         `${id}@${s.epoch}: suspended, asked for ${wantsTimeout ? 'a timeout' : ''}${topics.length ? ` events ${topics.join(',')}` : ''}, nothing armed (timeout job ${job?.state ?? 'missing'})`,
       );
   }
+  const unknownBound = [...bindings].flatMap(([topic, members]) =>
+    [...members.keys()]
+      .filter((id) => !recordById.has(id))
+      .map((id) => `${id}: bound to ${topic}, not a worker of this run`),
+  );
+  checks.push(
+    check(
+      'deadline-index-consistent',
+      deadlineBad.length === 0,
+      `the deadline index (the reconciler's input) holds exactly the armed suspensions, at their record's deadline (${deadlineBad.length} differ)`,
+      deadlineBad,
+    ),
+    check(
+      'trigger-index-consistent',
+      bindingBad.length === 0 && unknownBound.length === 0,
+      `every trigger binding belongs to a suspension waiting for that topic at that epoch (${bindingBad.length + unknownBound.length} stale)`,
+      [...bindingBad, ...unknownBound],
+      'warn',
+    ),
+  );
   checks.push(
     check(
       'no-stuck-worker',
@@ -324,10 +449,9 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
       failed.map((j) => `${j.id}: ${j.failedReason}`),
     ),
   );
-  const [pending, overdue] = await Promise.all([
-    env.admin.zcard(env.store.keys.pending),
-    env.admin.zcount(env.store.keys.deadlines, '-inf', Date.now()),
-  ]);
+  const now = Date.now();
+  const pending = await env.store.countPending();
+  const overdue = [...deadlines.values()].filter((ms) => ms <= now).length;
   checks.push(
     check(
       'reconciler-inputs-drained',
@@ -341,14 +465,15 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
   // --- Status index agrees with the records (listWorkers reads it) --------------------------------
   const indexBad: string[] = [];
   const statuses = ['running', 'suspended', 'completed', 'failed', 'cancelled', 'stopped', 'interrupted'];
-  const members = await Promise.all(statuses.map((st) => env.admin.smembers(env.store.keys.status(st))));
   const indexed = new Map<string, string[]>();
-  statuses.forEach((st, i) => {
-    for (const id of members[i] ?? []) indexed.set(id, [...(indexed.get(id) ?? []), st]);
-  });
+  for (const p of allPartitions(env.keys))
+    for (const st of statuses)
+      for (const id of await env.admin.smembers(env.keys.status(p, st)))
+        indexed.set(id, [...(indexed.get(id) ?? []), `${st}${env.keys.partitions > 1 ? `@${p}` : ''}`]);
   for (const [id, r] of recordById) {
     const at = indexed.get(id) ?? [];
-    if (r && (at.length !== 1 || at[0] !== r.status))
+    const own = `${r?.status}${env.keys.partitions > 1 ? `@${env.keys.partitionOf(id)}` : ''}`;
+    if (r && (at.length !== 1 || at[0] !== own))
       indexBad.push(`${id}: record ${r.status}, index ${at.join('+') || 'none'}`);
   }
   checks.push(
@@ -371,6 +496,9 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     0,
     ...[...resumeJobs.values(), ...timeoutJobs.values()].map((j) => j.stalledCounter),
   );
+  // Commits no job reports as its own (a redelivered job that found its commit superseded answers
+  // with the state it found, e.g. a timeout's `stale`): a figure, the trail checks cover the timeouts.
+  const unclaimed = [...expected.values()].filter((ev) => claimOf(ev.workerId, ev.version).length === 0);
   const latencies: number[] = [];
   let lastRespawn = 0;
   for (const [rid, ev] of expected) {
@@ -378,7 +506,8 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     if (!task) continue;
     lastRespawn = Math.max(lastRespawn, task.timestamp);
     if (winnerOf(ev) !== 'resume') continue;
-    const req = resumeJobs.get(requestJobId(ev));
+    const claimant = claimOf(ev.workerId, ev.version).find((j) => resumeJobs.has(j));
+    const req = claimant ? resumeJobs.get(claimant) : undefined;
     if (req) latencies.push(task.timestamp - req.timestamp);
   }
   const skews = plans.flatMap((p) =>
@@ -398,6 +527,10 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
       byIdempotencyReplay: absorbedByReplay,
     },
     effectiveResumes: expected.size,
+    effectiveResumesUnclaimed: {
+      count: unclaimed.length,
+      examples: unclaimed.slice(0, 3).map((ev) => `${ev.workerId}@${ev.version} (${winnerOf(ev)})`),
+    },
     respawnJobs: respawnIds.size,
     lost: lostRespawns.length + lostRequests.length,
     doubled: orphanRespawns.length + doubleClaims.length + historyDupes.length,
@@ -424,7 +557,6 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     stalledRedeliveries: stalled,
     maxStallsOfOneJob: maxStalled,
     runtimeRedeliveries: env.sink.redelivered(),
-    commitFencedLogs: logs.count('commit fenced: record changed'),
     reconcilerOutboxesFinished: logs.count('reconciler finished an orphaned outbox'),
     reconcilerTimeoutsRearmed: logs.count('reconciler re-armed a late timeout'),
     failedAttemptsByReason: Object.fromEntries(logs.failedReasons),

@@ -1,5 +1,6 @@
 // Quiescence: the point after a drive where nothing is left to do, so the ledger can be read.
 
+import { allPartitions } from '../../src/lib/store/keys.js';
 import type { ChaosEnv } from './env.js';
 import { UNFINISHED } from './facts.js';
 import { sleep } from './rng.js';
@@ -23,24 +24,24 @@ export async function quiesce(
   let stable = 0;
   while (Date.now() - started < opts.timeoutMs) {
     const now = Date.now();
-    const [resume, timeout, tasks, pending, overdue] = await Promise.all([
-      env.queues.resume.getJobCounts(...UNFINISHED),
-      env.queues.timeout.getJobCounts('waiting', 'active', 'prioritized'),
-      env.queues.tasks.getJobCounts('waiting', 'active', 'prioritized'),
-      env.admin.zcard(env.store.keys.pending),
-      env.admin.zcount(env.store.keys.deadlines, '-inf', now),
+    const parts = env.partitions();
+    const [resume, timeout, tasks, pending, overdue, delayed] = await Promise.all([
+      Promise.all(parts.map((q) => q.resume.getJobCounts(...UNFINISHED))),
+      Promise.all(parts.map((q) => q.timeout.getJobCounts('waiting', 'active', 'prioritized'))),
+      Promise.all(parts.map((q) => q.tasks.getJobCounts('waiting', 'active', 'prioritized'))),
+      env.store.countPending(),
+      Promise.all(allPartitions(env.keys).map((p) => env.admin.zcount(env.keys.deadlines(p), '-inf', now))),
+      Promise.all(parts.map((q) => q.timeout.getJobs(['delayed'], 0, -1))),
     ]);
-    const dueTimeouts = (await env.queues.timeout.getJobs(['delayed'], 0, -1)).filter(
-      (j) => j && j.timestamp + j.delay < now + 1000,
-    ).length;
+    const dueTimeouts = delayed.flat().filter((j) => j && j.timestamp + j.delay < now + 1000).length;
     const outboxes = await countOutboxes(env, opts.workerIds);
     const busy = {
       driver: opts.idle() ? 0 : 1,
-      resume: sum(resume),
-      timeout: sum(timeout) + dueTimeouts,
-      tasks: sum(tasks),
+      resume: sumAll(resume),
+      timeout: sumAll(timeout) + dueTimeouts,
+      tasks: sumAll(tasks),
       pending,
-      overdue,
+      overdue: overdue.reduce((a, b) => a + b, 0),
       outboxes,
     };
     last = JSON.stringify(busy);
@@ -51,14 +52,14 @@ export async function quiesce(
   return { ok: false, waitedMs: Date.now() - started, last };
 }
 
+/** Records still holding an outbox (`record.outbox`): effects not settled yet. */
 async function countOutboxes(env: ChaosEnv, ids: readonly string[]): Promise<number> {
   let n = 0;
-  for (let i = 0; i < ids.length; i += 1000) {
-    const pipe = env.admin.pipeline();
-    for (const id of ids.slice(i, i + 1000)) pipe.hexists(env.store.keys.worker(id), 'ob');
-    for (const [, v] of (await pipe.exec()) ?? []) n += Number(v ?? 0);
-  }
+  for (let i = 0; i < ids.length; i += 1000)
+    for (const snapshot of await env.store.readMany(ids.slice(i, i + 1000)))
+      if (snapshot?.record.outbox) n += 1;
   return n;
 }
 
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const sumAll = (list: Record<string, number>[]) => list.reduce((n, o) => n + sum(o), 0);

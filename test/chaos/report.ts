@@ -43,7 +43,7 @@ const COLUMNS: [string, (r: ScenarioResult) => string][] = [
   ['t/o fired', (r) => cell(get(r.figures, 'timeouts.fired'))],
   ['t/o supers.', (r) => cell(get(r.figures, 'timeouts.superseded'))],
   ['kills', (r) => cell(get(r.figures, 'kills'))],
-  ['fenced', (r) => cell(get(r.figures, 'staleCommitsFenced') ?? get(r.figures, 'commitFencedLogs'))],
+  ['fenced', (r) => cell(get(r.figures, 'staleCommitsFenced'))],
   ['redeliv.', (r) => cell(get(r.figures, 'redeliveries'))],
   [
     'recovery ms',

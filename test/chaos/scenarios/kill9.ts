@@ -9,12 +9,9 @@ import { loadSize } from '../sizes.js';
 import { check, type Scenario } from '../types.js';
 import type { Fault } from './load.js';
 import { runLoadScenario } from './load.js';
-import { activeJobs, finishedAfter, summarize } from './recovery.js';
+import { type ActiveJob, activeJobsAt, finishedAfter, summarize } from './recovery.js';
 
-interface InFlight {
-  key: string;
-  queue: 'resume' | 'timeout';
-  id: string;
+interface InFlight extends ActiveJob {
   token: string | null;
 }
 
@@ -26,15 +23,12 @@ interface Kill {
   pickup: Promise<number | null>;
 }
 
+/** BullMQ's lock key of an active job (its value is the token of the consumer working on it). */
+const jobLock = (env: ChaosEnv, j: ActiveJob) => env.keys.queueKey(j.partition, j.queue, `${j.id}:lock`);
+
 async function inFlight(env: ChaosEnv): Promise<InFlight[]> {
-  const keys = await activeJobs(env);
-  return Promise.all(
-    keys.map(async (key) => {
-      const [queue, ...rest] = key.split(':') as ['resume' | 'timeout', ...string[]];
-      const id = rest.join(':');
-      return { key, queue, id, token: await env.admin.get(`${env.prefix}:${queue}:${id}:lock`) };
-    }),
-  );
+  const jobs = await activeJobsAt(env);
+  return Promise.all(jobs.map(async (j) => ({ ...j, token: await env.admin.get(jobLock(env, j)) })));
 }
 
 /**
@@ -52,11 +46,8 @@ async function watchPickup(
   let last = from;
   while (open.size > 0 && Date.now() - from < limitMs) {
     for (const j of [...open.values()]) {
-      const queue = j.queue === 'resume' ? env.queues.resume : env.queues.timeout;
-      const [state, token] = await Promise.all([
-        queue.getJobState(j.id),
-        env.admin.get(`${env.prefix}:${j.queue}:${j.id}:lock`),
-      ]);
+      const queue = env.queues.partition(j.partition)[j.queue];
+      const [state, token] = await Promise.all([queue.getJobState(j.id), env.admin.get(jobLock(env, j))]);
       if (state !== 'active' && state !== 'waiting' && state !== 'prioritized') open.delete(j.key);
       else if (state === 'active' && token !== null && token !== j.token) open.delete(j.key);
       else continue;

@@ -1,9 +1,14 @@
 // Scenario 4: Kleppmann's pause. A consumer freezes (SIGSTOP, like a long GC pause) right before
-// its commit while holding the worker's Redlock; the lock TTL passes; another consumer resumes the
+// its commit while holding the worker's lock; the lock TTL passes; another consumer resumes the
 // worker; then the frozen one continues (SIGCONT). Its commit must be rejected by the version CAS,
 // and it must do nothing else: one WorkerResumed, one respawn, the live consumer's input only.
+// The kernel retries a lost CAS silently (it re-reads and decides again), so the harness watches
+// Redis itself (MONITOR, from the live commit until the frozen job finishes) for the frozen holder's
+// commit script call from the stale version.
 
 import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { KeySpace } from '../../../src/lib/store/keys.js';
 import type { SentRequest } from '../driver.js';
 import { ChaosEnv, type ConsumerSettings } from '../env.js';
 import { buildLedger } from '../ledger.js';
@@ -28,7 +33,45 @@ interface Round {
   pausedMs?: number;
   live?: string;
   victim?: string;
-  fencedLog?: number;
+  /** Commit script calls from the version the frozen holder read, seen after the live commit. */
+  fencedCommits?: number;
+}
+
+/**
+ * Counts commit script calls on `workerId` that expect version `from`, until `stop()` is called.
+ * MONITOR shows the script call as EVAL (a connection's first call: ioredis sends the source, which
+ * MONITOR prints escaped) or EVALSHA; the commit script is recognised by its keys (document, two
+ * status sets, the deadline and pending indexes, in that order), then ARGV[1] is the expected version.
+ */
+async function watchStaleCommits(url: string, keys: KeySpace, workerId: string, from: number) {
+  const p = keys.partitionOf(workerId);
+  const statusPrefix = keys.status(p, '');
+  const client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  client.on('error', () => {});
+  const monitor = await client.monitor();
+  let seen = 0;
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const [cmd, , numkeys] = args;
+    if (cmd?.toLowerCase() !== 'eval' && cmd?.toLowerCase() !== 'evalsha') return;
+    const n = Number(numkeys);
+    const isCommit =
+      n >= 5 &&
+      args[3] === keys.doc(workerId) &&
+      args[4]?.startsWith(statusPrefix) &&
+      args[5]?.startsWith(statusPrefix) &&
+      args[6] === keys.deadlines(p) &&
+      args[7] === keys.pending(p);
+    if (isCommit && args[3 + n] === String(from)) seen += 1;
+  });
+  return {
+    get seen() {
+      return seen;
+    },
+    async stop() {
+      monitor.disconnect();
+      client.disconnect();
+    },
+  };
 }
 
 export const pausedHolder: Scenario = {
@@ -97,14 +140,17 @@ export const pausedHolder: Scenario = {
         }
         const pausedAt = Date.now();
         // The frozen job: the only active one whose BullMQ lock lives far longer than the helpers'.
-        const jobId = await until(async () => {
-          for (const id of await env.queues.resume.getRanges(['active'], 0, -1))
-            if ((await env.admin.pttl(`${env.prefix}:resume:${id}:lock`)) > 10_000) return id;
+        const frozen = await until(async () => {
+          for (const q of env.partitions())
+            for (const id of await q.resume.getRanges(['active'], 0, -1))
+              if ((await env.admin.pttl(env.keys.queueKey(q.partition, 'resume', `${id}:lock`))) > 10_000)
+                return { id, queue: q.resume };
           return undefined;
         }, 10_000);
-        const job = jobId ? await Job.fromId(env.queues.resume, jobId) : undefined;
+        const jobId = frozen?.id;
+        const job = frozen ? await Job.fromId(frozen.queue, frozen.id) : undefined;
         const workerId = job ? String((job.data as { workerId: string }).workerId) : undefined;
-        if (!jobId || !workerId) {
+        if (!frozen || !jobId || !workerId) {
           victim.signal('SIGCONT');
           await victim.stop();
           continue;
@@ -124,25 +170,30 @@ export const pausedHolder: Scenario = {
         });
         const live = await ticket.result({ timeoutMs: 30_000 }).catch((e: Error) => ({ outcome: e.message }));
         entry.live = live.outcome;
+        // The version the frozen holder read: the suspension's epoch (the live resume committed +1).
+        const readAt = plans.find((p) => p.id === workerId)?.cycles[0]?.epoch ?? -1;
+        const watch = await watchStaleCommits(env.url, env.keys, workerId, readAt);
         victim.signal('SIGCONT');
         entry.pausedMs = Date.now() - pausedAt;
         const done = await until(async () => {
-          const j = await Job.fromId(env.queues.resume, jobId);
+          const j = await Job.fromId(frozen.queue, jobId);
           return j?.finishedOn ? j : undefined;
         }, 30_000);
         const rv = done?.returnvalue as { outcome?: string; error?: { code?: string } } | undefined;
         entry.victim = rv ? `${rv.outcome}${rv.error?.code ? ` ${rv.error.code}` : ''}` : 'unfinished';
-        await sleep(200); // let the victim's log line arrive
-        entry.fencedLog = env.logs.bySource.get(victim.name)?.get('commit fenced: record changed') ?? 0;
+        await sleep(200); // MONITOR lines arrive after the replies
+        entry.fencedCommits = watch.seen;
+        await watch.stop();
         const rec = await env.producer.getRecord(workerId);
         checks.push(
           check(
             `round-${r}-fenced`,
             entry.live === 'resumed' &&
               entry.victim === 'rejected HARN-SUS-003' &&
-              (entry.fencedLog ?? 0) >= 1 &&
+              (entry.fencedCommits ?? 0) >= 1 &&
+              rec?.version === readAt + 1 &&
               JSON.stringify(rec?.history) === JSON.stringify([liveInput]),
-            `live resume ${entry.live}; frozen holder after SIGCONT: ${entry.victim}, "commit fenced" logged ${entry.fencedLog}x; history ${JSON.stringify(rec?.history)}`,
+            `live resume ${entry.live}; frozen holder after SIGCONT: ${entry.victim}, its commit from v${readAt} seen ${entry.fencedCommits}x and rejected; record v${rec?.version}, history ${JSON.stringify(rec?.history)}`,
           ),
         );
         await victim.stop();
@@ -154,7 +205,7 @@ export const pausedHolder: Scenario = {
       });
       const ledger = await buildLedger({ env, plans, requests, driveStart: started });
       const fenced = log.filter(
-        (e) => e.victim === 'rejected HARN-SUS-003' && (e.fencedLog ?? 0) >= 1,
+        (e) => e.victim === 'rejected HARN-SUS-003' && (e.fencedCommits ?? 0) >= 1,
       ).length;
       checks.unshift(
         check('quiescent', q.ok, `reached quiescence in ${q.waitedMs} ms (last: ${q.last})`),
@@ -171,7 +222,7 @@ export const pausedHolder: Scenario = {
         staleCommitsFenced: fenced,
         pausesMs: log.map((e) => e.pausedMs ?? null),
         roundsLog: log.map(
-          (e) => `${e.workerId}: live ${e.live}, frozen ${e.victim}, fenced log ${e.fencedLog}`,
+          (e) => `${e.workerId}: live ${e.live}, frozen ${e.victim}, stale commits seen ${e.fencedCommits}`,
         ),
       };
       return result(

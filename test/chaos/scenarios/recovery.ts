@@ -6,13 +6,33 @@ import type { Ledger } from '../ledger.js';
 import type { LogBook } from '../processes.js';
 import { percentile } from '../rng.js';
 
+export interface ActiveJob {
+  /** "resume:<id>" / "timeout:<id>" (job ids are unique across partitions). */
+  key: string;
+  queue: 'resume' | 'timeout';
+  id: string;
+  partition: number;
+}
+
+/** Active resume/timeout jobs of every partition. */
+export async function activeJobsAt(env: ChaosEnv): Promise<ActiveJob[]> {
+  const lists = await Promise.all(
+    env
+      .partitions()
+      .flatMap((q) =>
+        (['resume', 'timeout'] as const).map(async (queue) =>
+          (await q[queue].getRanges(['active'], 0, -1)).map(
+            (id): ActiveJob => ({ key: `${queue}:${id}`, queue, id, partition: q.partition }),
+          ),
+        ),
+      ),
+  );
+  return lists.flat();
+}
+
 /** Active resume/timeout job ids, qualified by queue ("resume:<id>"). */
 export async function activeJobs(env: ChaosEnv): Promise<string[]> {
-  const [resume, timeout] = await Promise.all([
-    env.queues.resume.getRanges(['active'], 0, -1),
-    env.queues.timeout.getRanges(['active'], 0, -1),
-  ]);
-  return [...resume.map((id) => `resume:${id}`), ...timeout.map((id) => `timeout:${id}`)];
+  return (await activeJobsAt(env)).map((j) => j.key);
 }
 
 export interface Recovery {

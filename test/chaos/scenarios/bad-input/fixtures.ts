@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { type Producer, ResumeProcessorError } from '../../../../src/index.js';
 import { WORKER_STATUSES } from '../../../../src/lib/policy/types.js';
+import { allPartitions } from '../../../../src/lib/store/keys.js';
 import type { ChaosEnv } from '../../env.js';
 
 export const ROLES = ['running', 'suspendedTimeout', 'suspendedTrigger', 'cancelled', 'completed'] as const;
@@ -55,28 +56,44 @@ export class Fixtures {
   }
 }
 
-/** Everything a refused call must leave alone, per component. */
+/**
+ * Everything a refused call must leave alone, per component: each fixture's document (record, event
+ * log, outbox), its status-set membership, deadline, pending mark, trigger binding and lock; the
+ * partitions' indexes and the key count; the queues.
+ */
 export async function snapshot(env: ChaosEnv, ids: readonly string[]): Promise<Map<string, string>> {
-  const { admin, store } = env;
+  const { admin, keys, store } = env;
   const pipe = admin.pipeline();
+  const PER_ID = 3 + WORKER_STATUSES.length;
   for (const id of ids) {
-    pipe.hgetall(store.keys.worker(id));
-    pipe.xlen(store.keys.workerEvents(id));
-    pipe.hget(store.keys.indexVersions, id);
+    const p = keys.partitionOf(id);
+    pipe.get(keys.doc(id));
+    for (const status of WORKER_STATUSES) pipe.sismember(keys.status(p, status), id);
+    pipe.zscore(keys.deadlines(p), id);
+    pipe.zscore(keys.pending(p), id);
+    pipe.hget(keys.trigger(p, FIXTURE_TOPIC), id);
   }
-  pipe.zcard(store.keys.deadlines);
-  pipe.hgetall(store.keys.trigger(FIXTURE_TOPIC));
+  for (const p of allPartitions(keys)) {
+    pipe.zcard(keys.deadlines(p));
+    pipe.zcard(keys.pending(p));
+    pipe.hgetall(keys.trigger(p, FIXTURE_TOPIC));
+  }
   pipe.dbsize();
   const replies = (await pipe.exec()) ?? [];
   const out = new Map<string, string>();
+  const locks = await Promise.all(ids.map((id) => admin.exists(store.workerKeys(id).lock)));
   ids.forEach((id, i) => {
-    out.set(id, JSON.stringify(replies.slice(i * 3, i * 3 + 3).map(([, v]) => v)));
+    out.set(id, JSON.stringify([...replies.slice(i * PER_ID, (i + 1) * PER_ID).map(([, v]) => v), locks[i]]));
   });
-  out.set('global', JSON.stringify(replies.slice(ids.length * 3).map(([, v]) => v)));
-  const counts = await Promise.all([
-    env.queues.resume.getJobCounts('waiting', 'delayed', 'prioritized'),
-    env.queues.timeout.getJobCounts('waiting', 'delayed', 'prioritized'),
-  ]);
+  out.set('global', JSON.stringify(replies.slice(ids.length * PER_ID).map(([, v]) => v)));
+  const counts = await Promise.all(
+    env
+      .partitions()
+      .flatMap((q) => [
+        q.resume.getJobCounts('waiting', 'delayed', 'prioritized'),
+        q.timeout.getJobCounts('waiting', 'delayed', 'prioritized'),
+      ]),
+  );
   out.set('queues', JSON.stringify(counts));
   return out;
 }

@@ -50,7 +50,7 @@ export async function rawPayloads(env: ChaosEnv, count: number, seed: number): P
   const target = fixtures.ids.get('suspendedTimeout') as string;
   const epoch = (await env.producer.getWorker(target))?.suspension?.epoch ?? 2;
   const resumeBase = { workerId: target, options: VALID_OPTIONS, requestedAtMs: Date.now() };
-  const timeoutBase = { workerId: target, epoch, dueAtMs: Date.now() };
+  const timeoutBase = { workerId: target, epoch };
   const resumePaths = [
     'workerId',
     'options',
@@ -67,7 +67,7 @@ export async function rawPayloads(env: ChaosEnv, count: number, seed: number): P
     '__proto__',
     'extra',
   ];
-  const timeoutPaths = ['workerId', 'epoch', 'dueAtMs', '__proto__', 'extra'];
+  const timeoutPaths = ['workerId', 'epoch', '__proto__', 'extra'];
   const payload = (base: Record<string, unknown>, paths: string[]) =>
     fc.oneof(
       { weight: 1, arbitrary: jsonValue },
@@ -95,8 +95,9 @@ export async function rawPayloads(env: ChaosEnv, count: number, seed: number): P
     typeof ResumeJobSchema | typeof TimeoutJobSchema,
     number,
   ][] = [
-    [env.queues.resume, resumeBase, resumePaths, ResumeJobSchema, count],
-    [env.queues.timeout, timeoutBase, timeoutPaths, TimeoutJobSchema, Math.ceil(count / 2)],
+    // The target's partition: the queues its consumers take a payload about it from.
+    [env.queues.of(target).resume, resumeBase, resumePaths, ResumeJobSchema, count],
+    [env.queues.of(target).timeout, timeoutBase, timeoutPaths, TimeoutJobSchema, Math.ceil(count / 2)],
   ];
   for (const [queue, base, paths, schema, n] of plan) {
     const samples = fc.sample(payload(base, paths), { numRuns: n, seed });
