@@ -31,6 +31,7 @@ import { WorkerStore } from '../lib/store/worker-store.js';
 import { Reconciler } from './reconciler.js';
 import { respawnWorkers } from './respawns.js';
 import { type ConsumerHooks, ResumeEngine } from './resume-engine.js';
+import { TimeoutWaker } from './timeout-waker.js';
 
 export interface ConsumerOptions {
   /** redis:// URL; the consumer opens its own connections (one per role). */
@@ -112,6 +113,8 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     orphanAfterMs: lockTtlMs * 2,
     lateAfterMs: Math.max(2000, stalledIntervalMs * 2),
   });
+
+  const waker = new TimeoutWaker({ store, partitions: served, active: () => reconciler.leading });
 
   const workerOptions = {
     autorun: false,
@@ -212,6 +215,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       for (const run of running)
         void run().catch((err: unknown) => logger.error({ err }, 'worker loop ended'));
       reconciler.start();
+      waker.start();
       logger.info(
         { concurrency, prefix, partitions: keys.partitions, served: served.length },
         'consumer started',
@@ -220,6 +224,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     async stop() {
       // Stop taking jobs, let the running ones finish, then close every connection we opened.
       await Promise.all(closing.map((close) => close()));
+      waker.stop();
       await reconciler.stop();
       await queues.close();
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

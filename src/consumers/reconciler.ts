@@ -61,7 +61,9 @@ export class Reconciler {
           if (this.timer !== undefined) this.timer = setTimeout(tick, this.opts.intervalMs);
         });
     };
-    this.timer = setTimeout(tick, this.opts.intervalMs);
+    // The first pass at once: a consumer that starts after a crash finishes what it left, and the
+    // lease holder starts waking timeouts.
+    this.timer = setTimeout(tick, 0);
   }
 
   async stop(): Promise<void> {
@@ -71,9 +73,21 @@ export class Reconciler {
     await this.opts.store.releaseLease(this.owner).catch(() => {});
   }
 
+  /** Whether this consumer held the lease at its last pass (it also wakes timeouts then). */
+  get leading(): boolean {
+    return this.leaseUntil > this.now();
+  }
+  private leaseUntil = 0;
+
   /** One pass; returns false when another consumer holds the lease. */
   async pass(): Promise<boolean> {
-    if (!(await this.opts.store.takeLease(this.owner, this.opts.intervalMs * 3))) return false;
+    const ttl = this.opts.intervalMs * 3;
+    const started = this.now();
+    if (!(await this.opts.store.takeLease(this.owner, ttl))) {
+      this.leaseUntil = 0;
+      return false;
+    }
+    this.leaseUntil = started + ttl;
     this.stats.passes += 1;
     for (const p of this.opts.partitions) {
       await this.finishOrphanedOutboxes(p);

@@ -1,6 +1,7 @@
 // Timeout actions, stale timeouts, and the timeout-vs-resume race.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TimeoutWaker } from '../../src/consumers/timeout-waker.js';
 import { createHarness, type Harness, sleep, waitFor } from '../support/harness.js';
 
 describe('timeouts', () => {
@@ -184,5 +185,49 @@ describe('timeout racing resume', () => {
     }
     expect(resumeWins + timeoutWins).toBe(n);
     console.info(`timeout race: resume won ${resumeWins}, timeout won ${timeoutWins}`);
+  });
+});
+
+describe('timeouts on time', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it("the waker wakes a partition's timeout workers at each deadline, whatever Redis's hz", async () => {
+    h = await createHarness();
+    // The test server runs at Redis's default hz 10: a blocked worker alone may wake up to 100 ms late.
+    expect(await h.redis.config('GET', 'hz')).toEqual(['hz', '10']);
+    const marker = h.keys.queueKey(0, 'timeout', 'marker');
+    const wakes: number[] = [];
+    const sub = h.redis.duplicate();
+    await new Promise((resolve) => sub.once('ready', resolve));
+    // No consumer runs: after the suspends' own marker writes, only the waker writes the marker.
+    await h.redis.del(marker);
+    const waker = new TimeoutWaker({ store: h.store, partitions: [0], active: () => true });
+    await h.redis.config('SET', 'notify-keyspace-events', 'Kz');
+    try {
+      await sub.subscribe(`__keyspace@0__:${marker}`);
+      // Like a blocked worker, take each wake-up off the marker so the next one is a new write.
+      sub.on('message', (_channel: string, event: string) => {
+        if (event !== 'zadd') return;
+        wakes.push(Date.now());
+        void h.redis.zrem(marker, '0');
+      });
+      const start = Date.now() + 600;
+      const due = Array.from({ length: 6 }, (_, i) => start + i * 211);
+      for (const deadline of due) {
+        const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+        await h.producer.suspend(w.id, { conditions: { timeout: { deadline, on_timeout: 'fail' } } });
+      }
+      const suspended = Date.now();
+      waker.start();
+      await sleep((due.at(-1) ?? 0) - Date.now() + 200);
+      const after = wakes.filter((t) => t > suspended);
+      for (const deadline of due) expect(after.some((t) => t >= deadline && t <= deadline + 40)).toBe(true);
+      expect(after.every((t) => due.some((d) => t >= d && t <= d + 40))).toBe(true);
+    } finally {
+      waker.stop();
+      await h.redis.config('SET', 'notify-keyspace-events', '');
+      sub.disconnect();
+    }
   });
 });

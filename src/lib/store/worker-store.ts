@@ -283,6 +283,29 @@ export class WorkerStore {
     return pairs(flat).map(([workerId, score]) => ({ workerId, dueAtMs: Number(score) }));
   }
 
+  /** Deadlines of partition `p` in [fromMs, toMs], in order. */
+  async deadlinesBetween(p: number, fromMs: number, toMs: number, limit: number): Promise<number[]> {
+    const flat = await this.redis.zrangebyscore(
+      this.keys.deadlines(p),
+      fromMs,
+      toMs,
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      limit,
+    );
+    return pairs(flat).map(([, score]) => Number(score));
+  }
+
+  /**
+   * Wakes partition `p`'s timeout workers now, the way a job add does (BullMQ's "a job is ready"
+   * marker): a worker blocked until the next delayed job would otherwise notice it only at Redis's
+   * next timer tick (up to 100 ms late at the default `hz 10`).
+   */
+  async wakeTimeoutWorkers(p: number): Promise<void> {
+    await this.redis.zadd(this.keys.queueKey(p, QUEUE_NAMES.timeout, 'marker'), 0, '0');
+  }
+
   async countArmedTimeouts(): Promise<number> {
     const counts = await Promise.all(
       allPartitions(this.keys).map((p) => this.redis.zcard(this.keys.deadlines(p))),
