@@ -3,6 +3,7 @@
 // lateness, memory and scaling. Writes bench/results/latest.json, bench/results/chart.svg and the
 // generated part of docs/benchmarks.md. Flags: see lib/args.ts or docs/benchmarks.md.
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Redis } from 'ioredis';
@@ -55,6 +56,9 @@ const lateness = (r: LatenessResult): LatenessSummary => ({
 
 async function main(): Promise<void> {
   const cfg = parseBenchArgs(process.argv.slice(2));
+  // The measured consumer loads the library compiled, as an installed package does.
+  log('building dist/ (npm run build)');
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   installRoundTripCounter();
   mkdirSync(RESULTS_DIR, { recursive: true });
 
@@ -67,11 +71,22 @@ async function main(): Promise<void> {
   log(`redis at ${url}${cfg.quick ? ' (quick mode)' : ''}`);
   const observer = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'bench-observer' });
   const children: BenchChild[] = [];
-  const serverHz = 10;
+  let serverHz = 10;
   const producers: ReturnType<typeof createProducer>[] = [];
   try {
     if ((await observer.dbsize()) > 0)
       throw new Error(`${url} is not empty; the bench needs an empty database`);
+    if (cfg.hz !== null) await observer.config('SET', 'hz', String(cfg.hz));
+    serverHz = Number(((await observer.config('GET', 'hz')) as string[])[1]);
+    /** Suspended workers enough to resume at `ratePerSec` across a lateness window. */
+    const suspendedFor = (ratePerSec: number, tag: string) =>
+      createSuspendedWorkers(
+        producer,
+        Array.from(
+          { length: Math.ceil((ratePerSec * (cfg.timeoutWindowSeconds * 1000 + 2000)) / 1000) },
+          (_, i) => `${tag}-${String(i).padStart(6, '0')}`,
+        ),
+      );
     const rpPrefix = 'brp';
     const producer = createProducer({ connection: url, prefix: rpPrefix });
     producers.push(producer);
@@ -108,40 +123,60 @@ async function main(): Promise<void> {
         `(${latency.sent} sent, ${latency.missing} missing)`,
     );
 
-    // 6: timeout lateness, idle then under the half load.
+    // 6: timeout lateness at three loads, all relative to the capacity C measured in phase 3 (absolute
+    // rates differ 3× between machines): timeouts alone at C/5 ("idle"); resumes at C/2 plus timeouts at
+    // 0.3 C (0.8 C in all); and a flood of resumes at 1.5 C while timeouts fall due at C/10.
+    const windowMs = cfg.timeoutWindowSeconds * 1000;
+    const timeoutsAt = (share: number) =>
+      Math.max(20, Math.min(cfg.timeouts, Math.round((share * rate * windowMs) / 1000)));
+    const idleCount = timeoutsAt(0.2);
     const idle = await runLateness(observer, producer, {
       prefix: rpPrefix,
-      count: cfg.timeouts,
-      windowMs: cfg.timeoutWindowSeconds * 1000,
+      count: idleCount,
+      windowMs,
       setupPerSec: tp.setup.rpWorkersPerSec,
       idTag: 'tmi',
       child: tp.rpChild,
       log,
     });
     log(
-      `lateness idle: p50 ${idle.firedLateMs.p50} p99 ${idle.firedLateMs.p99} max ${idle.firedLateMs.max} ms`,
+      `lateness idle (${idleCount} timeouts): p50 ${idle.firedLateMs.p50} p99 ${idle.firedLateMs.p99} max ${idle.firedLateMs.max} ms`,
     );
-    const loadWindowMs = cfg.timeoutWindowSeconds * 1000 + 2000;
-    const loadWorkers = await createSuspendedWorkers(
-      producer,
-      Array.from(
-        { length: Math.ceil((half * loadWindowMs) / 1000) },
-        (_, i) => `lld-${String(i).padStart(6, '0')}`,
-      ),
-    );
+    const loadedCount = timeoutsAt(0.3);
+    const loadedResumeRate = Math.max(10, Math.round(0.8 * rate - (loadedCount * 1000) / windowMs));
     const loaded = await runLateness(observer, producer, {
       prefix: rpPrefix,
-      count: cfg.timeouts,
-      windowMs: cfg.timeoutWindowSeconds * 1000,
+      count: loadedCount,
+      windowMs,
       setupPerSec: tp.setup.rpWorkersPerSec,
       idTag: 'tml',
-      load: { workers: loadWorkers, ratePerSec: half },
+      load: {
+        workers: await suspendedFor(loadedResumeRate, 'lld'),
+        ratePerSec: loadedResumeRate,
+        via: 'producer',
+      },
       child: tp.rpChild,
       log,
     });
     log(
-      `lateness loaded: p50 ${loaded.firedLateMs.p50} p99 ${loaded.firedLateMs.p99} max ${loaded.firedLateMs.max} ms; ` +
-        `resume latency p99 ${loaded.load?.latencyMs.p99} ms`,
+      `lateness loaded (${loadedResumeRate} resumes/s + ${loadedCount} timeouts): p50 ${loaded.firedLateMs.p50} ` +
+        `p99 ${loaded.firedLateMs.p99} max ${loaded.firedLateMs.max} ms; resume latency p99 ${loaded.load?.latencyMs.p99} ms`,
+    );
+    const floodCount = timeoutsAt(0.1);
+    const floodRate = Math.round(1.5 * rate);
+    const flood = await runLateness(observer, producer, {
+      prefix: rpPrefix,
+      count: floodCount,
+      windowMs,
+      setupPerSec: tp.setup.rpWorkersPerSec,
+      idTag: 'tmf',
+      load: { workers: await suspendedFor(floodRate, 'fld'), ratePerSec: floodRate, via: 'bulk' },
+      child: tp.rpChild,
+      log,
+    });
+    log(
+      `lateness under a flood (${floodRate} resumes/s offered + ${floodCount} timeouts): p50 ${flood.firedLateMs.p50} ` +
+        `p99 ${flood.firedLateMs.p99} max ${flood.firedLateMs.max} ms`,
     );
     await tp.rpChild.stop();
     // The scale phase starts from an empty Redis, so its memory and speed owe nothing to the
@@ -225,13 +260,20 @@ async function main(): Promise<void> {
         consumerEventLoopDelayMs: latency.consumerEventLoopDelayMs,
         timeline: latency.timeline,
       },
-      timeoutLatenessMs: { idle: lateness(idle), loaded: lateness(loaded) },
+      timeoutLatenessMs: { idle: lateness(idle), loaded: lateness(loaded), flood: lateness(flood) },
       loadedRun: {
-        resumeRatePerSec: half,
-        timeoutRatePerSec: cfg.timeouts / cfg.timeoutWindowSeconds,
-        offeredOverCapacity: (half + cfg.timeouts / cfg.timeoutWindowSeconds) / rate,
+        resumeRatePerSec: loadedResumeRate,
+        timeoutRatePerSec: (loadedCount * 1000) / windowMs,
+        offeredOverCapacity: (loadedResumeRate + (loadedCount * 1000) / windowMs) / rate,
         resumeLatencyMs: loaded.load?.latencyMs ?? pick(latency.latencyMs),
         timeline: loaded.load?.timeline ?? [],
+      },
+      floodRun: {
+        resumeRatePerSec: floodRate,
+        offeredResumesPerSec: flood.flood?.offeredPerSec ?? Number.NaN,
+        timeoutRatePerSec: (floodCount * 1000) / windowMs,
+        offeredOverCapacity: (flood.flood?.offeredPerSec ?? floodRate) / rate,
+        idleTimeoutRatePerSec: (idleCount * 1000) / windowMs,
       },
       bytesPerSuspendedWorker: largest?.bytesPerWorker ?? Number.NaN,
       bytesPerSuspendedWorkerWithTranscript: largest?.bytesPerWorkerWithTranscript ?? Number.NaN,
@@ -280,6 +322,7 @@ function createTracked(list: ReturnType<typeof createProducer>[], url: string, p
 function chartFor(r: BenchResults): string {
   const idle = r.timeoutLatenessMs.idle;
   const loaded = r.timeoutLatenessMs.loaded;
+  const flood = r.timeoutLatenessMs.flood;
   return renderChart({
     title: 'resume-processor benchmark',
     subtitle:
@@ -303,13 +346,16 @@ function chartFor(r: BenchResults): string {
     latency: [
       { label: 'resume→respawn p50', value: r.latencyMs.p50, group: 'latency' },
       { label: 'resume→respawn p95', value: r.latencyMs.p95, group: 'latency' },
-      { label: 'resume→respawn p99', value: r.latencyMs.p99, target: 20, group: 'latency' },
+      { label: 'resume→respawn p99', value: r.latencyMs.p99, target: 15, group: 'latency' },
       { label: 'timeout late p50, idle', value: idle.p50, group: 'idle' },
-      { label: 'timeout late p99, idle', value: idle.p99, target: 100, group: 'idle' },
+      { label: 'timeout late p99, idle', value: idle.p99, target: 50, group: 'idle' },
       { label: 'timeout late max, idle', value: idle.max, group: 'idle' },
       { label: 'timeout late p50, loaded', value: loaded.p50, group: 'loaded' },
-      { label: 'timeout late p99, loaded', value: loaded.p99, target: 250, group: 'loaded' },
+      { label: 'timeout late p99, loaded', value: loaded.p99, target: 100, group: 'loaded' },
       { label: 'timeout late max, loaded', value: loaded.max, group: 'loaded' },
+      { label: 'timeout late p50, flood', value: flood.p50, group: 'flood' },
+      { label: 'timeout late p99, flood', value: flood.p99, target: 250, group: 'flood' },
+      { label: 'timeout late max, flood', value: flood.max, group: 'flood' },
     ],
   });
 }

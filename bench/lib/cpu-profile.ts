@@ -38,6 +38,8 @@ export interface ProfileSummary {
 type Frame = ProfileNode['callFrame'];
 
 /** Activities measured inclusively; a sample counts once per activity whatever the stack depth. */
+const ours = (f: Frame, dir: string) => /\/(src|dist)\//.test(f.url) && f.url.includes(`/lib/${dir}`);
+
 const ACTIVITIES: { activity: string; match: (f: Frame) => boolean }[] = [
   {
     activity: 'socket writes (one write syscall per command)',
@@ -47,32 +49,36 @@ const ACTIVITIES: { activity: string; match: (f: Frame) => boolean }[] = [
     activity: 'reading and parsing replies (ioredis)',
     match: (f) => f.url.includes('ioredis/built/DataHandler') || f.url.includes('/redis-parser/'),
   },
-  { activity: 'Redlock acquire/extend/release', match: (f) => f.url.includes('@sesamecare-oss/redlock') },
-  { activity: '  of which crypto.randomBytes (lock values)', match: (f) => f.functionName === 'randomBytes' },
   {
-    activity: 'WorkerStore.commit (CAS script)',
-    match: (f) => f.functionName === 'commit' && f.url.includes('/src/lib/store/'),
+    activity: 'kernel apply (everything of one change but the BullMQ job fetch/ack)',
+    match: (f) => f.functionName === 'apply' && ours(f, 'store/kernel'),
   },
   {
-    activity: 'WorkerStore.read (HMGET + JSON.parse)',
-    match: (f) => f.functionName === 'read' && f.url.includes('/src/lib/store/'),
+    activity: '  lock + read (lock-read script, decode)',
+    match: (f) => f.functionName === 'acquire' && ours(f, 'lock/'),
   },
   {
-    activity: 'pure policy (decide, continuity, summary)',
-    match: (f) => f.url.includes('/src/lib/policy/'),
+    activity: '  commit (one script: CAS, changed fields, event, indexes, outbox)',
+    match: (f) => f.functionName === 'commit' && ours(f, 'store/worker-store'),
   },
   {
-    activity: 'BullMQ add (respawn job)',
+    activity: '  BullMQ add (respawn job)',
     match: (f) => f.functionName === 'addJob' && f.url.includes('/bullmq/'),
   },
   {
-    activity: 'BullMQ remove (timeout job)',
-    match: (f) => f.functionName === 'remove' && f.url.includes('/bullmq/'),
+    activity: '  settle (outbox clear + lock release script)',
+    match: (f) => f.functionName === 'settle' && ours(f, 'store/worker-store'),
   },
+  {
+    activity: '  record codec (encode/decode the stored document)',
+    match: (f) => ours(f, 'store/record-codec'),
+  },
+  { activity: '  pure policy (decide, continuity)', match: (f) => ours(f, 'policy/') },
   {
     activity: 'BullMQ moveToFinished (ack + fetch next)',
     match: (f) => f.functionName === 'moveToFinished' && f.url.includes('/bullmq/'),
   },
+  { activity: 'Redlock (only with REDLOCK_URLS)', match: (f) => f.url.includes('@sesamecare-oss/redlock') },
   { activity: 'zod', match: (f) => f.url.includes('/zod/') },
   { activity: 'garbage collector', match: (f) => f.functionName === '(garbage collector)' },
 ];
@@ -90,7 +96,7 @@ function origin(url: string, name: string): string {
   if (url.includes('/node_modules/msgpackr/')) return 'msgpackr (bullmq)';
   if (url.includes('/node_modules/')) return 'other deps';
   if (url.startsWith('node:')) return 'node internals';
-  if (url.includes('/src/')) return 'resume-processor (src/)';
+  if (url.includes('/src/') || url.includes('/dist/')) return 'resume-processor';
   if (url.includes('/bench/')) return 'bench harness';
   return 'other';
 }
@@ -98,7 +104,7 @@ function origin(url: string, name: string): string {
 function shortPath(url: string): string {
   const i = url.lastIndexOf('/node_modules/');
   if (i >= 0) return url.slice(i + '/node_modules/'.length);
-  for (const dir of ['/src/', '/bench/']) {
+  for (const dir of ['/src/', '/dist/', '/bench/']) {
     const at = url.indexOf(dir);
     if (at >= 0) return url.slice(at + 1);
   }

@@ -3,9 +3,10 @@
 // (no coordinated omission). Latency is measured on Redis's clock from the queues' event streams:
 // resume job added -> respawn job added.
 
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { jobIds } from '../../src/lib/policy/ids.js';
-import { QueueSet } from '../../src/lib/queues/queues.js';
+import { type CatalogQueue, QueueSet } from '../../src/lib/queues/queues.js';
 import { keySpace } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import type { BenchChild } from './child.js';
@@ -14,7 +15,7 @@ import { hostBusyMs } from './host-cpu.js';
 import type { SuspendedWorker } from './population.js';
 import { snapshot } from './redis-info.js';
 import { type Percentiles, sleep, summarize } from './stats.js';
-import { RESUME_INPUT } from './workload.js';
+import { RESUME_INPUT, resumeJob } from './workload.js';
 
 export interface LoadSample {
   resumeJobId: string;
@@ -149,4 +150,39 @@ export async function runResumeLoad(
     cpu,
     consumerEventLoopDelayMs: childAfter?.eventLoopDelayMs ?? null,
   };
+}
+
+export interface FloodResult {
+  sent: number;
+  offeredPerSec: number;
+  sendWindowMs: number;
+}
+
+/**
+ * A flood: the producer's resume jobs added in bulk every 20 ms at `ratePerSec` (the producer's
+ * one-call-per-resume path could not offer more than the consumer takes on the same two cores).
+ * Returns once everything is sent; the backlog drains on its own.
+ */
+export async function runBulkFlood(
+  queue: CatalogQueue<'resume'>,
+  workers: readonly SuspendedWorker[],
+  opts: { ratePerSec: number; startAtMs?: number },
+): Promise<FloodResult> {
+  const start = Math.max(Date.now(), opts.startAtMs ?? 0);
+  while (Date.now() < start) await sleep(Math.min(50, start - Date.now()));
+  let sent = 0;
+  while (sent < workers.length) {
+    const due = Math.min(workers.length, Math.floor(((Date.now() - start) / 1000) * opts.ratePerSec) + 1);
+    if (due > sent) {
+      await queue.addBulk(
+        workers
+          .slice(sent, due)
+          .map((w) => ({ name: 'resume', data: resumeJob(w.id), opts: { jobId: `r-${randomUUID()}` } })),
+      );
+      sent = due;
+    }
+    await sleep(20);
+  }
+  const sendWindowMs = Date.now() - start;
+  return { sent, offeredPerSec: (sent / Math.max(1, sendWindowMs)) * 1000, sendWindowMs };
 }

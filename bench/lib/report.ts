@@ -49,21 +49,28 @@ export function renderMarkdown(r: BenchResults, chartPath: string): string {
     `latency at ${n0(r.latencyRun.targetRatePerSec)}/s, p50 / p95 / p99 (ms; CPU: consumer ${pct(cpu.consumer ?? Number.NaN)}, Redis ${pct(cpu.redis)}, load generator ${pct(cpu.generator)}, other processes ${cpu.otherProcesses === null ? 'n/a' : `${n2(cpu.otherProcesses)} cores`})`,
     `${n0(r.latencyMs.p50)} / ${n0(r.latencyMs.p95)} / ${n0(r.latencyMs.p99)}`,
   );
-  const idle = r.timeoutLatenessMs.idle;
-  const loaded = r.timeoutLatenessMs.loaded;
+  const { idle, loaded, flood } = r.timeoutLatenessMs;
   row(
-    `timeout lateness, idle, p50 / p99 / max (ms; ${n0(idle.timeouts)} timeouts)`,
+    `timeout lateness, idle, p50 / p99 / max (ms; ${n0(idle.timeouts)} timeouts at ${n0(r.floodRun.idleTimeoutRatePerSec)}/s, nothing else)`,
     `${n0(idle.p50)} / ${n0(idle.p99)} / ${n0(idle.max)}`,
   );
   row(
-    `timeout lateness, under the half load, p50 / p99 / max (ms; offered ${n2(r.loadedRun.offeredOverCapacity)} × capacity)`,
+    `timeout lateness, loaded, p50 / p99 / max (ms; ${n0(r.loadedRun.resumeRatePerSec)} resumes/s + ${n0(r.loadedRun.timeoutRatePerSec)} timeouts/s = ${n2(r.loadedRun.offeredOverCapacity)} × capacity)`,
     `${n0(loaded.p50)} / ${n0(loaded.p99)} / ${n0(loaded.max)}`,
+  );
+  row(
+    `timeout lateness, flood, p50 / p99 / max (ms; resumes offered at ${n0(r.floodRun.offeredResumesPerSec)}/s = ${n2(r.floodRun.offeredOverCapacity)} × capacity, ${n0(r.floodRun.timeoutRatePerSec)} timeouts/s)`,
+    `${n0(flood.p50)} / ${n0(flood.p99)} / ${n0(flood.max)}`,
   );
   row(
     'Redis bytes per suspended worker + armed timeout (transcript excluded)',
     n0(r.bytesPerSuspendedWorker),
   );
-  row('Redis round trips per resume (client-side count)', n1(r.roundTripsPerResume));
+  row(
+    'Redis requests per resume (client-side count; with background loops and idle re-fetches)',
+    `${n2(r.cost.resumeProcessor.ownRequestsPerJob)} (${n2(r.roundTripsPerResume)})`,
+  );
+  row('bytes sent to Redis per resume', n0(r.cost.resumeProcessor.bytesSentPerJob));
   row('Redis commands per resume (INFO commandstats, script-internal included)', n1(r.commandsPerResume));
   lines.push('');
   lines.push('**Targets** (ratios from this run)');
@@ -71,7 +78,7 @@ export function renderMarkdown(r: BenchResults, chartPath: string): string {
   row('Target', 'Limit', 'Measured', 'Met?');
   row('---', '---:', '---:', '---');
   for (const t of r.targets) {
-    const v = t.unit === '×' ? n2(t.measured) : n0(t.measured);
+    const v = t.unit === '×' || t.unit === '' ? n2(t.measured) : n0(t.measured);
     row(
       t.description,
       `${t.comparison} ${t.limit} ${t.unit}`,
@@ -87,7 +94,8 @@ export function renderMarkdown(r: BenchResults, chartPath: string): string {
   const costRow = (label: string, f: (s: BenchResults['cost']['plain']) => string) =>
     row(label, f(c.plain), f(c.handRolled), f(c.resumeProcessor));
   costRow('jobs/s', (s) => n0(s.perSec));
-  costRow('round trips / job (client)', (s) => n1(s.roundTripsPerJob));
+  costRow('requests / job (client; background loops apart)', (s) => n2(s.ownRequestsPerJob));
+  costRow('requests / job (client, all)', (s) => n2(s.roundTripsPerJob));
   costRow('commands / job (server, incl. inside scripts)', (s) => n1(s.commandsPerJob));
   costRow('bytes sent to Redis / job (command arguments)', (s) => n0(s.bytesSentPerJob));
   costRow('consumer CPU ms / job', (s) => n2(s.consumerCpuMsPerJob));
@@ -209,8 +217,13 @@ export function consoleTable(r: BenchResults): string {
       'lateness loaded p50/p99/max ms',
       `${n0(r.timeoutLatenessMs.loaded.p50)}/${n0(r.timeoutLatenessMs.loaded.p99)}/${n0(r.timeoutLatenessMs.loaded.max)}`,
     ],
+    [
+      'lateness flood p50/p99/max ms',
+      `${n0(r.timeoutLatenessMs.flood.p50)}/${n0(r.timeoutLatenessMs.flood.p99)}/${n0(r.timeoutLatenessMs.flood.max)}`,
+    ],
+    ['bytes sent / resume', n0(r.cost.resumeProcessor.bytesSentPerJob)],
     ['bytes / suspended worker', n0(r.bytesPerSuspendedWorker)],
-    ['round trips / resume', n1(r.roundTripsPerResume)],
+    ['requests / resume', n1(r.roundTripsPerResume)],
     ['commands / resume', n1(r.commandsPerResume)],
     ...r.scaling.map((p): [string, string] => [
       `resumes/s at N=${n0(p.suspendedWorkers)} (median rep)`,

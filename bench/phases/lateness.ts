@@ -9,7 +9,7 @@ import { QueueSet } from '../../src/lib/queues/queues.js';
 import { keySpace } from '../../src/lib/store/keys.js';
 import type { Producer } from '../../src/producers/types.js';
 import type { BenchChild } from '../lib/child.js';
-import { type LoadResult, runResumeLoad } from '../lib/load.js';
+import { type FloodResult, type LoadResult, runBulkFlood, runResumeLoad } from '../lib/load.js';
 import { createSuspendedWorkers, type SuspendedWorker } from '../lib/population.js';
 import { type Percentiles, sleep, summarize } from '../lib/stats.js';
 
@@ -20,8 +20,12 @@ export interface LatenessConfig {
   /** Producer setup rate measured earlier (workers/s), to place the window after the setup. */
   setupPerSec: number;
   idTag: string;
-  /** When set, this many workers are resumed at `ratePerSec` across the window. */
-  load?: { workers: readonly SuspendedWorker[]; ratePerSec: number };
+  /**
+   * When set, these workers are resumed at `ratePerSec` across the window: through the producer
+   * (open loop, with latency), or as paced bulk adds of the producer's job (a flood the load
+   * generator can offer faster than the consumer takes).
+   */
+  load?: { workers: readonly SuspendedWorker[]; ratePerSec: number; via: 'producer' | 'bulk' };
   /** The consumer, asked for its event-loop delay over the window. */
   child?: BenchChild;
   log: (msg: string) => void;
@@ -41,6 +45,8 @@ export interface LatenessResult {
   /** Per second of the window (by due time): p50/p99/max of fire lateness. */
   timeline: { second: number; count: number; p50: number; p99: number; max: number }[];
   load?: LoadResult;
+  /** The offered rate of a bulk flood. */
+  flood?: FloodResult;
   /** The consumer's event-loop delay during the window (ms). */
   consumerEventLoopDelayMs?: { p50: number; p99: number; max: number };
   /** Redis LATENCY LATEST events over 10 ms during the window (event -> max ms). */
@@ -69,13 +75,23 @@ export async function runLateness(
   await observer.call('LATENCY', 'RESET');
 
   let load: LoadResult | undefined;
+  let flood: FloodResult | undefined;
   if (cfg.load) {
     const loadWindowMs = cfg.windowMs + 2000;
     const needed = Math.ceil((cfg.load.ratePerSec * loadWindowMs) / 1000);
-    load = await runResumeLoad(observer, producer, cfg.prefix, cfg.load.workers.slice(0, needed), {
-      ratePerSec: cfg.load.ratePerSec,
-      startAtMs: windowStart - 1000,
-    });
+    const workers = cfg.load.workers.slice(0, needed);
+    if (cfg.load.via === 'producer') {
+      load = await runResumeLoad(observer, producer, cfg.prefix, workers, {
+        ratePerSec: cfg.load.ratePerSec,
+        startAtMs: windowStart - 1000,
+      });
+    } else {
+      const resume = new QueueSet(observer, keySpace(cfg.prefix)).partition(0).resume;
+      flood = await runBulkFlood(resume, workers, {
+        ratePerSec: cfg.load.ratePerSec,
+        startAtMs: windowStart - 1000,
+      });
+    }
   }
   const deadline = windowStart + cfg.windowMs + 60_000;
   while (Date.now() < deadline) {
@@ -135,5 +151,6 @@ export async function runLateness(
         return { second, count: p.count, p50: p.p50, p99: p.p99, max: p.max };
       }),
     ...(load ? { load } : {}),
+    ...(flood ? { flood } : {}),
   };
 }

@@ -37,6 +37,12 @@ export interface SystemSummary {
   failed: number;
   respawns: number | null;
   roundTripsPerJob: number;
+  /**
+   * The requests of the job itself: round trips less those of loops that run per unit of time, not
+   * per job (the reconciler, the timeout waker, BullMQ's stall checks and lock renewals), and less
+   * BullMQ's re-fetches after a worker ran dry between rounds (moveToActive; plain BullMQ has them too).
+   */
+  ownRequestsPerJob: number;
   blockingPerJob: number;
   clientCommandsPerJob: number;
   bytesSentPerJob: number;
@@ -65,6 +71,17 @@ export interface ThroughputResult {
   /** The warm resume-processor consumer, left running for the next phases. */
   rpChild: BenchChild;
 }
+
+/** Commands sent per unit of time or per idle spell, not per job. */
+const BACKGROUND = [
+  'evalsha:rpTakeLease',
+  'evalsha:rpReleaseLease',
+  'zrangebyscore',
+  'zadd',
+  'evalsha:moveStalledJobsToWait',
+  'evalsha:extendLocks',
+  'evalsha:moveToActive',
+];
 
 const perJob = (byName: Record<string, number>, jobs: number) =>
   Object.fromEntries(
@@ -95,6 +112,8 @@ function summarise(rounds: RoundResult[]): SystemSummary {
     failed: sum((r) => r.failed),
     respawns: rounds.every((r) => r.respawns === null) ? null : sum((r) => r.respawns ?? 0),
     roundTripsPerJob: client((c) => c.roundTrips) / jobs,
+    ownRequestsPerJob:
+      (client((c) => c.roundTrips) - BACKGROUND.reduce((a, name) => a + (clientByName[name] ?? 0), 0)) / jobs,
     blockingPerJob: client((c) => c.blocking) / jobs,
     clientCommandsPerJob: client((c) => c.commands) / jobs,
     bytesSentPerJob: client((c) => c.bytesOut) / jobs,

@@ -35,7 +35,7 @@ export class TimeoutWaker {
 
   constructor(private readonly opts: TimeoutWakerOptions) {
     this.lookaheadMs = opts.lookaheadMs ?? 1000;
-    this.pollMs = opts.pollMs ?? 100;
+    this.pollMs = opts.pollMs ?? 200;
     this.coalesceMs = opts.coalesceMs ?? 5;
     this.now = opts.now ?? Date.now;
   }

@@ -175,10 +175,10 @@ export function evaluate(input: CheckInput): { stats: DemoStats; checks: Check[]
       describe([...unexpectedRespawns.map((i) => `extra ${i}`), ...lostRespawns.map((i) => `missing ${i}`)]),
     ),
     check(
-      'request outcomes agree with the event streams',
+      'request outcomes agree with the event logs',
       outcomes.resumed === byRequest && missingRespawn.length === 0,
       `${outcomes.resumed} resumed outcomes`,
-      `${byRequest} resumes by request in the streams; ${describe(missingRespawn)}`,
+      `${byRequest} resumes by request in the event logs; ${describe(missingRespawn)}`,
     ),
     check(
       'every timeout applied at most once',

@@ -104,7 +104,7 @@ export function decideResume(record: WorkerRecord, req: ResumeRequest, now: Now)
   const initiator = continuity.initiator;
   return commit(next, effects, {
     type: 'WorkerResumed',
-    data: { initiator: typeof initiator === 'string' ? initiator : null },
+    data: { initiator: typeof initiator === 'string' ? initiator : null, request: req.requestId },
   });
 }
 
