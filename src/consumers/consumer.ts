@@ -17,12 +17,15 @@ import type { RespawnPayload, StoredOutcome, TimeoutOutcome } from '../lib/polic
 import {
   KEEP_FINISHED,
   QUEUE_NAMES,
+  RETRY,
   type ResumeJob,
   ResumeJobSchema,
+  type RetryPolicy,
+  retryDelayMs,
   type TimeoutJob,
   TimeoutJobSchema,
 } from '../lib/queues/catalog.js';
-import { invalidJob, JobFailure } from '../lib/queues/job-errors.js';
+import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
 import { QueueSet } from '../lib/queues/queues.js';
 import { checkEvictionPolicy, connect, reportConnectionErrors } from '../lib/redis.js';
 import { Kernel } from '../lib/store/kernel.js';
@@ -57,6 +60,8 @@ export interface ConsumerOptions {
   reconcileIntervalMs?: number;
   /** Extra Redis URLs for a Redlock quorum (default: the main connection alone). */
   redlockUrls?: string[];
+  /** How retryable failures are retried (default: 12 attempts, doubling from 100 ms). */
+  retry?: RetryPolicy;
   /** Test-only fault injection (see src/lib/faults.ts). */
   fault?: FaultHook;
 }
@@ -75,6 +80,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const lockTtlMs = opts.lockTtlMs ?? 2500;
   const stalledIntervalMs = opts.stalledIntervalMs ?? 2500;
   const fault = opts.fault ?? noFaults;
+  const retry = opts.retry ?? RETRY;
   const served = opts.servePartitions ?? allPartitions(keys);
 
   const connections: Redis[] = [];
@@ -138,8 +144,11 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   // Retryable errors are thrown (BullMQ retries with backoff); invalid payloads and defined
   // rejections never retry. Lock contention is a delay, not a failure.
   const processor =
-    <S extends z.ZodType, R>(schema: S, handle: (id: string, data: z.infer<S>) => Promise<R>) =>
-    async (job: Job<z.infer<S>, R>, token?: string): Promise<R> => {
+    <D extends { retries?: number | undefined }, R>(
+      schema: z.ZodType<D>,
+      handle: (id: string, data: D) => Promise<R>,
+    ) =>
+    async (job: Job<D, R>, token?: string): Promise<R> => {
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) throw invalidJob(job, parsed.error);
       try {
@@ -152,7 +161,15 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
           throw new DelayedError();
         }
         if (err instanceof ResumeProcessorError && !err.retryable) throw new JobFailure(err);
-        throw err;
+        const retries = (parsed.data.retries ?? 0) + 1;
+        if (retries >= retry.attempts || !token) throw asFailure(err);
+        logger.warn(
+          { jobId: job.id, queue: job.queueName, retries, err },
+          'job failed; retrying with backoff',
+        );
+        await job.updateData({ ...parsed.data, retries });
+        await job.moveToDelayed(Date.now() + retryDelayMs(retry, retries), token);
+        throw new DelayedError();
       }
     };
 

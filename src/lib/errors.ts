@@ -28,6 +28,8 @@ export const RpCode = {
   HookFailed: 'RP-HOOK-FAILED',
   CorruptRecord: 'RP-CORRUPT-RECORD',
   SnapshotWriteFailed: 'RP-SNAPSHOT-WRITE',
+  /** An error that is not one of ours (a bug, or a library's): the message says what it was. */
+  Internal: 'RP-INTERNAL',
 } as const;
 
 export type HarnErrorCode = (typeof HarnCode)[keyof typeof HarnCode];
@@ -124,6 +126,6 @@ export function serializeError(err: unknown): SerializedError {
     if (err.path !== undefined) out.path = err.path;
     return out;
   }
-  if (err instanceof Error) return { code: 'RP-INTERNAL', message: err.message };
-  return { code: 'RP-INTERNAL', message: String(err) };
+  if (err instanceof Error) return { code: RpCode.Internal, message: err.message };
+  return { code: RpCode.Internal, message: String(err) };
 }

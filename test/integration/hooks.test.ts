@@ -61,6 +61,35 @@ describe('PreResume and PostResume hooks', () => {
     expect(await h.respawnJobIds()).toEqual([]);
   });
 
+  it('a hook that throws is retried with backoff; a job out of retries fails with its code', async () => {
+    let calls = 0;
+    await h.startConsumer({
+      retry: { attempts: 3, firstDelayMs: 20 },
+      hooks: {
+        preResume: [
+          (p) => {
+            calls += 1;
+            if (p.resume_input === 'never' || calls <= 2) throw new Error(`hook down (${calls})`);
+            return true;
+          },
+        ],
+      },
+    });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    await h.producer.suspend(w.id);
+    const ticket = await h.producer.resume(w.id, 'go');
+    expect(await ticket.result()).toMatchObject({ outcome: 'resumed' });
+    expect(calls).toBe(3);
+    const job = await h.queues.of(w.id).resume.getJob(ticket.jobId);
+    expect(job?.data.retries).toBe(2);
+
+    await h.producer.suspend(w.id);
+    const doomed = await h.producer.resume(w.id, 'never');
+    await expect(doomed.result()).rejects.toMatchObject({ code: 'RP-INTERNAL' });
+    expect(await h.queues.of(w.id).resume.getJobState(doomed.jobId)).toBe('failed');
+    expect((await h.producer.getWorker(w.id))?.status).toBe('suspended');
+  });
+
   it("false blocks with Harn's message", async () => {
     await h.startConsumer({ hooks: { preResume: [() => false] } });
     const w = await h.producer.registerWorker({ name: 'w', task: 't' });

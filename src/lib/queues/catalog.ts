@@ -24,6 +24,8 @@ export const ResumeJobSchema = z.object({
   /** Set by event delivery: the resume applies only to the suspension that registered the trigger. */
   expectEpoch: z.number().int().positive().optional(),
   requestedAtMs: z.number().int().nonnegative(),
+  /** Retryable failures so far (the consumer counts them; see RETRY). */
+  retries: z.number().int().nonnegative().optional(),
 });
 export type ResumeJob = z.infer<typeof ResumeJobSchema>;
 
@@ -31,6 +33,8 @@ export type ResumeJob = z.infer<typeof ResumeJobSchema>;
 export const TimeoutJobSchema = z.object({
   workerId: WorkerIdSchema,
   epoch: z.number().int().positive(),
+  /** Retryable failures so far (the consumer counts them; see RETRY). */
+  retries: z.number().int().nonnegative().optional(),
 });
 export type TimeoutJob = z.infer<typeof TimeoutJobSchema>;
 
@@ -63,11 +67,23 @@ export const KEEP_FINISHED: { removeOnComplete: KeepJobs; removeOnFail: KeepJobs
  * Retryable failures (a hook that threw, a lost lock, a record that kept changing) back off from
  * 100 ms to about 3.4 min over 12 attempts (~7 min in all), then the job stays in the failed set.
  * A consumer that dies or a Redis outage does not use attempts up: the job stalls and is redelivered.
+ *
+ * The consumer applies it (it counts `retries` in the job and moves the job back to delayed), not
+ * BullMQ's per-job `attempts`/`backoff`: options written into every job would make a timeout job's
+ * options longer than Redis keeps in its compact hash encoding, and a waiting worker cost 400 bytes
+ * more.
  */
-const RETRY: JobsOptions = { attempts: 12, backoff: { type: 'exponential', delay: 100 } };
+export interface RetryPolicy {
+  /** Runs in all, the first included. */
+  attempts: number;
+  firstDelayMs: number;
+}
 
-export const jobDefaults = {
-  resume: RETRY,
-  timeout: RETRY,
-  tasks: {},
-} satisfies Record<QueueName, JobsOptions>;
+export const RETRY: RetryPolicy = { attempts: 12, firstDelayMs: 100 };
+
+/** Delay before retry number `retries` (1 = the first retry): doubling from the first delay. */
+export const retryDelayMs = (policy: RetryPolicy, retries: number) =>
+  policy.firstDelayMs * 2 ** (retries - 1);
+
+/** Per-job options: none; job ids are given at each add, retention and retries are the workers'. */
+export const jobDefaults = { resume: {}, timeout: {}, tasks: {} } satisfies Record<QueueName, JobsOptions>;

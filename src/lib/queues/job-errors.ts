@@ -3,7 +3,7 @@
 
 import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
-import { type ErrorCode, HarnCode, type ResumeProcessorError, RpCode } from '../errors.js';
+import { type ErrorCode, HarnCode, ResumeProcessorError, RpCode } from '../errors.js';
 
 /** A non-retryable failure: BullMQ moves the job to the failed set at once, code and message kept. */
 export class JobFailure extends UnrecoverableError {
@@ -12,6 +12,12 @@ export class JobFailure extends UnrecoverableError {
     super(error.message);
     this.code = error.code;
   }
+}
+
+/** The last failure of a job out of retries: failed for good, its code kept in the message. */
+export function asFailure(err: unknown): Error {
+  if (err instanceof ResumeProcessorError) return new JobFailure(err);
+  return new UnrecoverableError(`${RpCode.Internal}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** A payload that does not match the catalog: refused once, kept in the failed set for inspection. */
