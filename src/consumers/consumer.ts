@@ -99,7 +99,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const store = new WorkerStore({ redis: storeRedis, keys });
   const queues = new QueueSet(storeRedis, keys);
   const kernel = new Kernel({ store, effects: new EffectRunner(queues) });
-  const lock = new ResumeLock({ store, keys, quorum, ttlMs: lockTtlMs });
+  const lock = new ResumeLock({ store, quorum, ttlMs: lockTtlMs });
   const engine = new ResumeEngine({
     kernel,
     lock,

@@ -2,7 +2,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResumeOutcome } from '../../src/lib/policy/types.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, type Harness, redisUrl } from '../support/harness.js';
 
 describe('concurrent duplicate resumes', () => {
   let h: Harness;
@@ -11,35 +11,45 @@ describe('concurrent duplicate resumes', () => {
   });
   afterEach(async () => h.close());
 
-  it('200 workers resumed 3 times each through 3 consumers: 200 respawns, 400 HARN-SUS-003', async () => {
-    await Promise.all([h.startConsumer(), h.startConsumer(), h.startConsumer()]);
-    const ids: string[] = [];
-    for (let i = 0; i < 200; i++) {
-      const w = await h.producer.registerWorker({ name: `w${i}`, task: 'work' });
-      await h.producer.suspend(w.id, { reason: 'park', conditions: { timeout: { duration_ms: 120_000 } } });
-      ids.push(w.id);
-    }
-    const tickets = await Promise.all(
-      ids.flatMap((id) => [1, 2, 3].map((n) => h.producer.resume(id, `input ${n}`))),
-    );
-    const outcomes: ResumeOutcome[] = await Promise.all(tickets.map((t) => t.result({ timeoutMs: 60_000 })));
+  it.each([
+    ['the lock kept with the worker', {}],
+    ['a Redlock quorum (REDLOCK_URLS)', { redlockUrls: [redisUrl()] }],
+  ])(
+    '200 workers resumed 3 times each through 3 consumers, %s: 200 respawns, 400 HARN-SUS-003',
+    async (_lock, lock) => {
+      await Promise.all([h.startConsumer(lock), h.startConsumer(lock), h.startConsumer(lock)]);
+      const ids: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const w = await h.producer.registerWorker({ name: `w${i}`, task: 'work' });
+        await h.producer.suspend(w.id, { reason: 'park', conditions: { timeout: { duration_ms: 120_000 } } });
+        ids.push(w.id);
+      }
+      const tickets = await Promise.all(
+        ids.flatMap((id) => [1, 2, 3].map((n) => h.producer.resume(id, `input ${n}`))),
+      );
+      const outcomes: ResumeOutcome[] = await Promise.all(
+        tickets.map((t) => t.result({ timeoutMs: 60_000 })),
+      );
 
-    const resumed = outcomes.filter((o) => o.outcome === 'resumed');
-    const rejected = outcomes.filter((o) => o.outcome === 'rejected');
-    expect(resumed).toHaveLength(200);
-    expect(rejected).toHaveLength(400);
-    for (const o of rejected) if (o.outcome === 'rejected') expect(o.error.code).toBe('HARN-SUS-003');
-    expect(new Set(resumed.map((o) => o.worker.id)).size).toBe(200);
+      const resumed = outcomes.filter((o) => o.outcome === 'resumed');
+      const rejected = outcomes.filter((o) => o.outcome === 'rejected');
+      expect(resumed).toHaveLength(200);
+      expect(rejected).toHaveLength(400);
+      for (const o of rejected) if (o.outcome === 'rejected') expect(o.error.code).toBe('HARN-SUS-003');
+      expect(new Set(resumed.map((o) => o.worker.id)).size).toBe(200);
 
-    const respawns = await h.respawnJobIds();
-    expect(respawns).toHaveLength(200);
-    expect(new Set(respawns)).toEqual(
-      new Set(resumed.map((o) => (o.outcome === 'resumed' ? o.respawnJobId : ''))),
-    );
-    for (const id of ids) {
-      const r = await h.producer.getRecord(id);
-      expect(r?.status).toBe('running');
-      expect(r?.history).toHaveLength(1);
-    }
-  });
+      const respawns = await h.respawnJobIds();
+      expect(respawns).toHaveLength(200);
+      expect(new Set(respawns)).toEqual(
+        new Set(resumed.map((o) => (o.outcome === 'resumed' ? o.respawnJobId : ''))),
+      );
+      for (const id of ids) {
+        const r = await h.producer.getRecord(id);
+        expect(r?.status).toBe('running');
+        expect(r?.history).toHaveLength(1);
+        // Every lock was released.
+        expect(await h.redis.exists(h.store.lockKey(id))).toBe(0);
+      }
+    },
+  );
 });

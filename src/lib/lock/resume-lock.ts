@@ -13,14 +13,12 @@ import { randomUUID } from 'node:crypto';
 import { ExecutionError, type Lock, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
 import { LockUnavailableError, ResumeProcessorError, RpCode } from '../errors.js';
-import type { KeySpace } from '../store/keys.js';
 import type { Snapshot, WorkerStore } from '../store/worker-store.js';
 
 export interface ResumeLockOptions {
   store: WorkerStore;
   /** Independent Redis servers of a Redlock quorum; none: the lock lives with the worker. */
   quorum?: Redis[];
-  keys: KeySpace;
   ttlMs?: number;
   /** Total time spent retrying a contended acquire before giving up. */
   maxWaitMs?: number;
@@ -55,14 +53,12 @@ interface Holder {
 export class ResumeLock {
   private readonly store: WorkerStore;
   private readonly redlock: Redlock | null;
-  private readonly keys: KeySpace;
   private readonly ttlMs: number;
   private readonly maxWaitMs: number;
   private readonly baseDelayMs: number;
 
   constructor(opts: ResumeLockOptions) {
     this.store = opts.store;
-    this.keys = opts.keys;
     const quorum = opts.quorum ?? [];
     this.redlock =
       quorum.length > 0
@@ -84,7 +80,7 @@ export class ResumeLock {
       const waited = Date.now() - started;
       const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 200) * (0.5 + Math.random());
       if (waited + delay > this.maxWaitMs)
-        throw new LockUnavailableError(this.keys.lock(workerId), attempts, waited);
+        throw new LockUnavailableError(this.store.lockKey(workerId), attempts, waited);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -108,7 +104,7 @@ export class ResumeLock {
     }
     let lock: Lock;
     try {
-      lock = await this.redlock.acquire([this.keys.lock(workerId)], this.ttlMs);
+      lock = await this.redlock.acquire([this.store.lockKey(workerId)], this.ttlMs);
     } catch (err) {
       if (err instanceof ExecutionError || err instanceof ResourceLockedError) return null;
       throw err;

@@ -121,6 +121,11 @@ export class WorkerStore {
     return { snapshot: toSnapshot(id, reply[1] ?? null), idempotency: reply[2] ?? null };
   }
 
+  /** The key of a worker's lock (also the Redlock resource name with a quorum). */
+  lockKey(id: string): string {
+    return this.keys.lock(id);
+  }
+
   async extendLock(id: string, lockValue: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.rpExtendLock(this.keys.lock(id), lockValue, ttlMs)) === 1;
   }
