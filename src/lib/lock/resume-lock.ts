@@ -34,6 +34,7 @@ export interface Lease {
    * (one lock server); null when `release()` must do it (a quorum).
    */
   handOff(): string | null;
+  /** Releases the lock; a lease already released or handed off is left alone. */
   release(): Promise<void>;
 }
 
@@ -147,19 +148,23 @@ export class ResumeLock {
       extending: null,
     };
     this.hold(held);
+    let ended = false;
     return {
       check() {
         if (held.lost) throw held.lost;
       },
       handOff: () => {
-        if (holder.value === null) return null;
+        if (holder.value === null || ended) return null;
+        ended = true;
         this.unhold(held);
         return holder.value;
       },
-      release: () => {
+      release: async () => {
+        if (ended) return;
+        ended = true;
         this.unhold(held);
         // Sent now when no extension is in flight (the usual case), else right after it.
-        return held.extending ? held.extending.then(() => holder.release()) : holder.release();
+        await (held.extending ? held.extending.then(() => holder.release()) : holder.release());
       },
     };
   }

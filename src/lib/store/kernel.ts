@@ -1,11 +1,11 @@
 // The transition kernel: the one way a worker's state changes (DESIGN §5).
 //
 //   read (finishing any outbox left on the record) → decide (pure) → commit (one script: CAS,
-//   changed fields, event, indexes, outbox) → effects, settle and lock release sent together
+//   changed fields, event, indexes, outbox) → effects → settle (outbox cleared, lock released)
 //
 // A lost compare-and-set reads again and decides again, up to one bound; then HARN-SUS-006 with
-// the status the record really has. With a lock (consumers), the acquire and the read are sent in
-// the same tick, and the release goes out with the effects.
+// the status the record really has. With a lock (consumers), one script takes it and reads the
+// record, and the settle script releases it: the lock costs no request of its own.
 
 import { randomUUID } from 'node:crypto';
 import type { EffectRunner } from '../effects.js';
@@ -93,11 +93,7 @@ export class Kernel {
           [snapshot, stored] = await this.read(workerId, opts);
         }
         // Ends the apply without a commit; the lease goes out with the idempotency record.
-        const end = (applied: Applied<Info>) => {
-          const held = lease;
-          lease = undefined;
-          return this.finish(workerId, applied, held, opts);
-        };
+        const end = (applied: Applied<Info>) => this.finish(workerId, applied, lease, opts);
         if (stored !== null) return await end({ kind: 'replayed', stored });
         if (snapshot?.record.outbox) snapshot = await this.settleLeftover(snapshot, opts);
 
@@ -135,14 +131,12 @@ export class Kernel {
           previous: snapshot?.record ?? null,
           postResumeErrors: [],
         };
-        const held = lease;
-        lease = undefined;
-        await this.runOutbox(decision.next, result.outbox, held, opts, applied);
+        await this.runOutbox(decision.next, result.outbox, lease, opts, applied);
         return applied;
       }
     } finally {
-      // Only on a throw: every return path hands the lease to a batch that releases it.
-      if (lease) await lease.release();
+      // Every path has released it already but a throw (release and handOff are idempotent).
+      await lease?.release();
     }
   }
 
