@@ -222,8 +222,8 @@ describe('timeouts on time', () => {
       waker.start();
       await sleep((due.at(-1) ?? 0) - Date.now() + 200);
       const after = wakes.filter((t) => t > suspended);
-      for (const deadline of due) expect(after.some((t) => t >= deadline && t <= deadline + 40)).toBe(true);
-      expect(after.every((t) => due.some((d) => t >= d && t <= d + 40))).toBe(true);
+      for (const deadline of due) expect(after.some((t) => t >= deadline && t <= deadline + 150)).toBe(true);
+      expect(after.every((t) => due.some((d) => t >= d && t <= d + 150))).toBe(true);
     } finally {
       waker.stop();
       await h.redis.config('SET', 'notify-keyspace-events', '');
