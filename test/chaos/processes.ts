@@ -63,7 +63,8 @@ export class LogBook {
     const own = this.bySource.get(source) ?? new Map<string, number>();
     own.set(entry.msg, (own.get(entry.msg) ?? 0) + 1);
     this.bySource.set(source, own);
-    if (entry.msg === 'job failed') {
+    // A retryable failure the consumer retries itself, or a job BullMQ failed for good.
+    if (entry.msg === 'job failed' || entry.msg === 'job failed; retrying with backoff') {
       const reason = normalizeReason(entry.errMessage ?? 'unknown');
       this.failedReasons.set(reason, (this.failedReasons.get(reason) ?? 0) + 1);
     }

@@ -64,10 +64,11 @@ export async function rawPayloads(env: ChaosEnv, count: number, seed: number): P
     'idempotencyKey',
     'idempotencyTtlMs',
     'expectEpoch',
+    'retries',
     '__proto__',
     'extra',
   ];
-  const timeoutPaths = ['workerId', 'epoch', '__proto__', 'extra'];
+  const timeoutPaths = ['workerId', 'epoch', 'retries', '__proto__', 'extra'];
   const payload = (base: Record<string, unknown>, paths: string[]) =>
     fc.oneof(
       { weight: 1, arbitrary: jsonValue },
