@@ -47,6 +47,7 @@ export interface EngineDeps {
 /** Why a resume or timeout left the record as it was. */
 type Info =
   | { kind: 'replay'; outcome: StoredOutcome }
+  | { kind: 'own-timeout'; outcome: TimeoutOutcome }
   | { kind: 'blocked'; reason: string }
   | { kind: 'stale'; reason: string };
 
@@ -91,9 +92,10 @@ export class ResumeEngine {
       job.workerId,
       (record, now) => {
         const plan = planTimeout(record, job.epoch, requestId);
+        if (plan.kind === 'own') return unchanged({ kind: 'own-timeout', outcome: plan.outcome });
         if (plan.kind === 'stale' || !record)
           return unchanged({ kind: 'stale', reason: plan.kind === 'stale' ? plan.reason : 'unknown worker' });
-        if (plan.kind === 'fail') return decideTimeoutFail(record, now);
+        if (plan.kind === 'fail') return decideTimeoutFail(record, now, requestId);
         return this.decideResume(record, { workerId: job.workerId, options: plan.options, requestId }, now);
       },
       this.applyOptions(requestId),
@@ -102,6 +104,7 @@ export class ResumeEngine {
       return { outcome: 'failed', version: applied.record.version };
     if (applied.kind === 'unchanged' && applied.info.kind === 'stale')
       return { outcome: 'stale', reason: applied.info.reason };
+    if (applied.kind === 'unchanged' && applied.info.kind === 'own-timeout') return applied.info.outcome;
     return this.resumeOutcome(applied);
   }
 

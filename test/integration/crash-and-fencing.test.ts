@@ -133,3 +133,46 @@ describe('a consumer killed at each step of a resume', () => {
     expect((await h.producer.getRecord(w.id))?.outbox).toBeNull();
   });
 });
+
+describe('a consumer killed right after a timeout commit', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+
+  it.each([
+    ['fail', 'failed'],
+    ['resume_with_summary', 'resumed'],
+  ] as const)(
+    'on_timeout %s: the redelivered timeout job reports the outcome it applied',
+    async (onTimeout, outcome) => {
+      const victim = await h.spawnConsumer({
+        RP_FAULTS: 'crash:after-commit',
+        STALLED_INTERVAL_MS: '1000',
+        LOCK_TTL_MS: '1000',
+      });
+      const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+      const s = await h.producer.suspend(w.id, {
+        reason: 'park',
+        conditions: { timeout: { duration_ms: 200, on_timeout: onTimeout } },
+      });
+      await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
+      expect(victim.signalCode).toBe('SIGKILL');
+
+      await h.startConsumer({ lockTtlMs: 1000, stalledIntervalMs: 1000, reconcileIntervalMs: 300 });
+      const timeouts = new Queue('timeout', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+      const job = await waitFor('the redelivered timeout job to complete', async () => {
+        const j = await timeouts.getJob(`timeout-${w.id}-${s.version}`);
+        return j?.finishedOn ? j : null;
+      });
+      await timeouts.close();
+      expect(job.returnvalue).toEqual(
+        outcome === 'failed'
+          ? { outcome: 'failed', version: s.version + 1 }
+          : { outcome: 'resumed', version: s.version + 1, respawnJobId: `respawn-${w.id}-${s.version + 1}` },
+      );
+      expect((await h.producer.getRecord(w.id))?.status).toBe(outcome === 'failed' ? 'failed' : 'running');
+    },
+  );
+});

@@ -72,13 +72,14 @@ describe('record codec', () => {
     ['resumed without input', resumed(timed, { continue_transcript: false })],
     ['resumed twice', resumed(suspendedWith(null), 'one')],
     [
-      'finished, with an outbox of every effect',
+      'failed by a timeout, with an outbox of every effect',
       makeRecord({
         status: 'failed',
         version: 9,
         finished_at: isoFromMs(FIXED_MS + 5),
         finished_at_ms: FIXED_MS + 5,
         latest_error: 'boom',
+        last_request: { id: 'timeout-worker_1-8@1', version: 9, failed: true },
         outbox: {
           version: 9,
           requestId: 'req',

@@ -226,7 +226,7 @@ const rows: { name: string; decide: () => Decision<unknown>; expect: Expect }[] 
   // timeout
   {
     name: 'timeout: fail',
-    decide: () => decideTimeoutFail(suspended({ deadline_ms: FIXED_MS, on_timeout: 'fail' }), NOW),
+    decide: () => decideTimeoutFail(suspended({ deadline_ms: FIXED_MS, on_timeout: 'fail' }), NOW, 'job'),
     expect: { commit: { status: 'failed', version: 3, effects: [], event: 'WorkerFailed' } },
   },
   // finish, close
@@ -367,5 +367,21 @@ describe('decisions in detail', () => {
     });
     const withInput = planTimeout(at('resume_with_input', 'carry on'), 2, 'job');
     expect(withInput).toMatchObject({ kind: 'resume', options: { inputPresent: true, input: 'carry on' } });
+  });
+
+  it('timeout: a redelivered job that already committed reports its own outcome, another job stays stale', () => {
+    const failed = decideTimeoutFail(suspended({ deadline_ms: FIXED_MS, on_timeout: 'fail' }), NOW, 'job@1');
+    if (failed.kind !== 'commit') throw new Error('the fail did not commit');
+    expect(failed.next.last_request).toEqual({ id: 'job@1', version: 3, failed: true });
+    expect(planTimeout(failed.next, 2, 'job@1')).toEqual({
+      kind: 'own',
+      outcome: { outcome: 'failed', version: 3 },
+    });
+    expect(planTimeout(failed.next, 2, 'other@1')).toEqual({ kind: 'stale', reason: 'status=failed' });
+    const resumed = makeRecord({ version: 3, last_request: { id: 'job@1', version: 3 } });
+    expect(planTimeout(resumed, 2, 'job@1')).toEqual({
+      kind: 'own',
+      outcome: { outcome: 'resumed', version: 3, respawnJobId: 'respawn-worker_1-3' },
+    });
   });
 });

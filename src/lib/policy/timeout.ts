@@ -2,16 +2,30 @@
 // without hooks; the resume actions become a resume with initiator `timeout`.
 
 import { commit, type Decision, type Now } from './decision.js';
-import type { JsonValue, ResumeOptions, WorkerRecord } from './types.js';
+import { resumedOutcome } from './resume.js';
+import type { JsonValue, ResumeOptions, TimeoutOutcome, WorkerRecord } from './types.js';
 
 export type TimeoutPlan =
+  | { kind: 'own'; outcome: TimeoutOutcome }
   | { kind: 'stale'; reason: string }
   | { kind: 'fail' }
   | { kind: 'resume'; options: ResumeOptions };
 
-/** A timeout job carries the epoch it was armed for; anything else has moved on and wins. */
-export function planTimeout(record: WorkerRecord | null, epoch: number, triggerEventId: string): TimeoutPlan {
+/**
+ * A timeout job carries the epoch it was armed for; anything else has moved on and wins. A
+ * redelivered job whose commit already landed (the record's last_request is its own request id)
+ * reports the outcome it applied.
+ */
+export function planTimeout(record: WorkerRecord | null, epoch: number, requestId: string): TimeoutPlan {
   if (!record) return { kind: 'stale', reason: 'unknown worker' };
+  const last = record.last_request;
+  if (last && last.id === requestId)
+    return {
+      kind: 'own',
+      outcome: last.failed
+        ? { outcome: 'failed', version: last.version }
+        : resumedOutcome(record.id, last.version),
+    };
   const s = record.suspension;
   if (record.status !== 'suspended' || !s) return { kind: 'stale', reason: `status=${record.status}` };
   if (s.epoch !== epoch) return { kind: 'stale', reason: `suspended again at epoch ${s.epoch}` };
@@ -27,7 +41,7 @@ export function planTimeout(record: WorkerRecord | null, epoch: number, triggerE
   const triggerEvent: JsonValue = {
     provider: 'harn',
     kind: 'auto_resume.timeout',
-    id: triggerEventId,
+    id: requestId,
     dedupe_key: `auto_resume_timeout:${triggerId}:${epoch}`,
     provider_payload: { provider: 'harn', schema_name: 'AutoResumeTimeout', raw },
   };
@@ -51,17 +65,19 @@ export function planTimeout(record: WorkerRecord | null, epoch: number, triggerE
 }
 
 /** `on_timeout: fail` (after planTimeout said so): the worker fails with Harn's error text, no hooks. */
-export function decideTimeoutFail(record: WorkerRecord, now: Now): Decision<never> {
+export function decideTimeoutFail(record: WorkerRecord, now: Now, requestId: string): Decision<never> {
+  const version = record.version + 1;
   const next: WorkerRecord = {
     ...record,
     status: 'failed',
-    version: record.version + 1,
+    version,
     updated_at_ms: now.ms,
     suspension: null,
     finished_at: now.iso,
     finished_at_ms: now.ms,
     latest_error: 'auto-resume timeout expired',
     outbox: null,
+    last_request: { id: requestId, version, failed: true },
   };
   return commit(next, [], { type: 'WorkerFailed', data: { reason: 'timeout' } });
 }

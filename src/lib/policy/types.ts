@@ -149,9 +149,9 @@ export interface WorkerRecord {
   /** Other Harn snapshot fields we keep verbatim so an export round-trips. */
   extra: JsonObject;
   outbox: Outbox | null;
-  /** The request that made the last resume and the version it produced: a redelivered request
-   * that already committed (and whose outbox is gone) still reports its own outcome. */
-  last_request?: { id: string; version: number } | null;
+  /** The request that made the last resume (or a timeout's fail, `failed: true`) and the version
+   * it produced: a redelivered request that already committed still reports its own outcome. */
+  last_request?: { id: string; version: number; failed?: true } | null;
 }
 
 /** Resume options after Harn's `parse_resume_options`. */

@@ -106,7 +106,12 @@ function encodeField(name: string, r: WorkerRecord): string | undefined {
     case 'x':
       return Object.keys(r.extra).length === 0 ? undefined : json(r.extra);
     case 'lr':
-      return r.last_request ? json([r.last_request.id, r.last_request.version]) : undefined;
+      if (!r.last_request) return undefined;
+      return json(
+        r.last_request.failed
+          ? [r.last_request.id, r.last_request.version, 1]
+          : [r.last_request.id, r.last_request.version],
+      );
     case 'ob':
       return r.outbox ? json(compactOutbox(r.outbox)) : undefined;
     default:
@@ -298,8 +303,8 @@ export function decodeRecord(id: string, fields: Fields): WorkerRecord {
           r.extra = JSON.parse(value);
           break;
         case 'lr': {
-          const [requestId, version] = JSON.parse(value) as [string, number];
-          r.last_request = { id: requestId, version };
+          const [requestId, version, failed] = JSON.parse(value) as [string, number, 1?];
+          r.last_request = failed ? { id: requestId, version, failed: true } : { id: requestId, version };
           break;
         }
         case 'ob':
