@@ -306,11 +306,19 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
   let fired = 0;
   let superseded = 0;
   let leftDelayed = 0;
+  // Timeouts that won a suspension whose deadline the driver never learnt (its suspend's reply was lost).
+  const unplannedTimeoutWins: string[] = [];
   for (const s of suspensions) {
     const deadline = s.plan?.deadlineMs;
     const jobId = `timeout-${s.workerId}-${s.epoch}`;
     const job = timeoutJobs.get(jobId);
-    if (deadline === undefined) continue;
+    if (deadline === undefined) {
+      if (s.winner === 'timeout')
+        unplannedTimeoutWins.push(
+          `${s.workerId}@${s.epoch} (${s.plan?.kind ?? 'no plan'} cycle ${s.plan?.cycle ?? '-'}, driver saw epoch ${s.plan?.epoch ?? 'none'})`,
+        );
+      continue;
+    }
     if (job) job.dueAt = deadline; // a promoted job lost its delay (recovery figures use dueAt)
     armed += 1;
     if (s.winner === 'timeout' && s.winnerEvent) {
@@ -543,6 +551,8 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
       stillArmed: armed - fired - superseded,
       early: early.length,
       leftDelayed,
+      wonWithoutPlannedDeadline: unplannedTimeoutWins.length,
+      wonWithoutPlannedDeadlineExamples: unplannedTimeoutWins.slice(0, 5),
     },
     timeoutLatenessMs: {
       p50: percentile(lateness, 50),
