@@ -209,7 +209,7 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
   // A job's stored outcome names the version it committed (`resumed` v, or a timeout's `failed` v).
   // Events carry no request id any more: the claims are matched against the event log (the version
   // holds the matching event, of the kind of the claiming job) and against the record's
-  // last_request (the request id of the latest resume, `<job id>@<enqueue ms>`).
+  // last_request (the request id of the latest resume or timeout fail, `<job id>@<enqueue ms>`).
   const mismatched: string[] = [];
   const claims = new Map<string, string[]>();
   const claimOf = (workerId: string, version: number) => claims.get(`${workerId}@${version}`) ?? [];
@@ -246,7 +246,8 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
       replacedJobs.push(
         `${jobId}: committed v${last.version} as ${last.id}, now a replay enqueued at ${job.timestamp}`,
       );
-    else if (ev?.type !== 'WorkerResumed' || others.length > 0 || replaced)
+    // last_request names a resume's commit, or a timeout's `fail` (`failed: true`).
+    else if (ev?.type !== (last.failed ? 'WorkerFailed' : 'WorkerResumed') || others.length > 0 || replaced)
       mismatched.push(
         `${id}: last_request ${last.id} v${last.version}, log has ${ev?.type ?? 'nothing'}, claimed by ${claimOf(id, last.version).join(', ') || 'nobody'}; its job ${job ? `${job.state}@${job.timestamp} ${JSON.stringify(job.returnvalue)?.slice(0, 120)}` : 'missing'}`,
       );
