@@ -101,6 +101,7 @@ export async function runLoadScenario(
       ...(faultOutcome?.figures ?? {}),
       ...(faultOutcome?.moreFigures?.(ledger) ?? {}),
       producerErrors: producerErrorFigures(driver),
+      resuspendsWithLostReply: driver.lostReplies.length,
       redisCommandsDuringDrive: commandDelta(statsBefore, statsAfter, effective),
       quiesceMs: q.waitedMs,
     };
