@@ -22,7 +22,7 @@ import { WORKER_STATUSES } from '../lib/policy/types.js';
 import { decideRegister } from '../lib/policy/worker-record.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
 import { QueueSet } from '../lib/queues/queues.js';
-import { connect } from '../lib/redis.js';
+import { connect, reportConnectionErrors } from '../lib/redis.js';
 import { DEFAULT_WORKER_STATE_DIR } from '../lib/snapshot/snapshot-files.js';
 import { type Applied, Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
@@ -67,6 +67,10 @@ export interface ProducerOptions {
 export function createProducer(opts: ProducerOptions): Producer {
   const owned = typeof opts.connection === 'string';
   const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
+  const logger = (opts.logger ?? silentLogger).child({ component: 'producer' });
+  // An owned connection reports its errors through the logger (rate-limited) instead of leaving
+  // ioredis to print an unhandled error event per reconnect; calls still fail with RP-REDIS-UNAVAILABLE.
+  if (owned) reportConnectionErrors(redis, (level, message, err) => logger[level]({ err }, message));
   const producer = new ResumeProducer({
     redis,
     ownsConnection: owned,
@@ -75,7 +79,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     clock: opts.now ?? Date.now,
     idempotencyTtlMs: opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
     hooks: opts.hooks ?? {},
-    logger: (opts.logger ?? silentLogger).child({ component: 'producer' }),
+    logger,
     stateDir: opts.stateDir ?? DEFAULT_WORKER_STATE_DIR,
   });
   return withTransportErrors(producer, describeConnection(redis));

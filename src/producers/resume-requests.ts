@@ -74,15 +74,24 @@ export class ResumeRequests {
   private async keyedResume(id: string, options: ResumeOptions, key: string): Promise<ResumeTicket> {
     const hash = requestHash(id, options);
     const jobId = idempotencyJobId(id, key);
-    const stored = await this.deps.store.idempotencyRecord(id, idempotencyKeyHash(key));
-    if (stored) {
+    const replay = async (): Promise<ResumeTicket | null> => {
+      const stored = await this.deps.store.idempotencyRecord(id, idempotencyKeyHash(key));
+      if (!stored) return null;
       const first = JSON.parse(stored) as { hash: string; outcome: StoredOutcome };
       if (first.hash !== hash) throw idempotencyConflict(id, key);
       return settledTicket(jobId, id, { ...first.outcome, replayed: true }, this.deps.store);
-    }
+    };
+    const replayed = await replay();
+    if (replayed) return replayed;
     const queue = this.deps.queues.of(id).resume;
     const existing = await Job.fromId(queue, jobId);
-    if (existing?.finishedOn) await existing.remove(); // its key expired: the key may be used afresh
+    if (existing?.finishedOn) {
+      // The first job may have finished since the record was read (its settle writes the record
+      // before the job completes): read again, and remove the finished job only if its key expired.
+      const late = await replay();
+      if (late) return late;
+      await existing.remove();
+    }
     const job: ResumeJob = {
       workerId: id,
       options,

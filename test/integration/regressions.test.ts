@@ -1,7 +1,8 @@
-// Regression tests for the findings of the chaos battery (docs/reliability.md §4, F1-F8).
+// Regression tests for the findings of the chaos battery (docs/reliability.md §4, F1-F11).
 
 import { Queue } from 'bullmq';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../src/lib/redis-server.js';
 import { createProducer } from '../../src/producers/producer.js';
 import { createHarness, type Harness, waitFor } from '../support/harness.js';
@@ -50,6 +51,50 @@ describe('chaos findings stay fixed', () => {
     });
     expect(Date.now() - started).toBeLessThan(5000);
     await offline.disconnect().catch(() => {});
+  });
+
+  it('F10: keyed duplicates racing the first job never replace it; they replay its outcome', async () => {
+    await h.startConsumer();
+    const resumes = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+    for (let round = 0; round < 15; round += 1) {
+      const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+      await h.producer.suspend(w.id, { reason: 'park' });
+      const first = await h.producer.resume(w.id, 'go', null, { idempotencyKey: 'k' });
+      const firstTimestamp = (await resumes.getJob(first.jobId))?.timestamp;
+      // Duplicates keep arriving while the first job runs, finishes and settles.
+      const duplicates: Promise<unknown>[] = [];
+      for (let i = 0; i < 60; i += 1) {
+        duplicates.push(h.producer.resume(w.id, 'go', null, { idempotencyKey: 'k' }).then((t) => t.result()));
+        if (i % 3 === 2) await new Promise((r) => setImmediate(r));
+      }
+      const outcomes = (await Promise.all(duplicates)) as { outcome: string; version?: number }[];
+      const own = await first.result();
+      expect(own).toMatchObject({ outcome: 'resumed' });
+      const job = await resumes.getJob(first.jobId);
+      expect(job?.timestamp).toBe(firstTimestamp);
+      expect(job?.returnvalue).not.toHaveProperty('replayed');
+      for (const o of outcomes)
+        expect(o).toMatchObject({
+          outcome: 'resumed',
+          version: own.outcome === 'resumed' ? own.version : -1,
+        });
+    }
+    await resumes.close();
+  });
+
+  it('F11: a producer that cannot reach Redis reports through its logger, not as an unhandled error', async () => {
+    const port = await freePort();
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const printed = vi.spyOn(console, 'error');
+    const offline = createProducer({ connection: `redis://127.0.0.1:${port}`, prefix: h.prefix, logger });
+    await expect(offline.getWorker('w-1')).rejects.toMatchObject({ code: 'RP-REDIS-UNAVAILABLE' });
+    await offline.disconnect().catch(() => {});
+    const unhandled = printed.mock.calls.filter((c) => String(c[0]).includes('Unhandled error event'));
+    printed.mockRestore();
+    expect(unhandled).toEqual([]);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines[0]).toContain('Redis unavailable');
   });
 
   it('F5: an event resumes only a suspension that waits for its kind', async () => {
