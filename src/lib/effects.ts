@@ -13,6 +13,41 @@ export class EffectRunner {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Writes every job-queue effect and then `settle` (a store script) to the queues' connection
+   * without waiting in between: Redis runs them in that order, and they cost one round trip of
+   * time. Resolves with the settle's reply; rejects with an effect's error.
+   */
+  async runThenSettle(
+    record: WorkerRecord,
+    effects: readonly Effect[],
+    settle: () => Promise<number>,
+  ): Promise<number> {
+    const client = await this.queues.client(record.id);
+    const adds: Promise<string>[] = [];
+    for (const effect of effects) {
+      if (effect.kind === 'armTimeout')
+        adds.push(
+          this.queues.sendTimeout(
+            client,
+            { workerId: record.id, epoch: effect.epoch },
+            jobIds.timeout(record.id, effect.epoch),
+            Math.max(0, effect.dueAtMs - this.now()),
+          ),
+        );
+      else if (effect.kind === 'respawn')
+        adds.push(
+          this.queues.sendRespawn(
+            client,
+            { workerId: record.id, version: record.version, initiator: respawnInitiator(record) },
+            jobIds.respawn(record.id, record.version),
+          ),
+        );
+    }
+    const [, settled] = await Promise.all([Promise.all(adds), settle()]);
+    return settled;
+  }
+
   /** Sends every job-queue effect at once; PostResume is the kernel's (it needs the hooks). */
   run(record: WorkerRecord, effects: readonly Effect[]): Promise<unknown> {
     const sent: Promise<void>[] = [];

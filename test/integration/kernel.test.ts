@@ -112,6 +112,49 @@ describe('the kernel on Redis', () => {
     expect((await h.producer.getRecord(w.id))?.latest_error).not.toBe('never written');
   });
 
+  it('the settle sent right behind the effects settles only when their jobs exist', async () => {
+    const id = 'k-pipe';
+    const at = nowFrom(Date.now());
+    const worker = {
+      id,
+      name: 'n',
+      task: 't',
+      mode: 'sub_agent' as const,
+      config: null,
+      transcript: null,
+      parentWorkerId: null,
+    };
+    await step(id, (r) => decideRegister(r, worker, at));
+    await step(id, (r) => decideSuspend(r, id, suspend({ on_event: 'go' }), at));
+    // A commit whose effects nobody has run yet, as a consumer that died right after it leaves it.
+    const snapshot = await h.store.read(id);
+    const decision = decideResume(
+      snapshot?.record as WorkerRecord,
+      { options: parseResumeOptions('go'), requestId: 'req', digest: null },
+      at,
+    );
+    if (decision.kind !== 'commit') throw new Error(`expected a commit, got ${decision.kind}`);
+    const committed = await h.store.commit(snapshot, decision.next, {
+      effects: decision.effects,
+      event: decision.event,
+      requestId: 'req',
+      nowMs: Date.now(),
+    });
+    if (!committed.ok || !committed.outbox) throw new Error('expected a commit with an outbox');
+    const outbox = committed.outbox;
+    const effects = new EffectRunner(h.queues);
+    const settle = () => h.store.settle(id, outbox.version, null, outbox.effects);
+    // The settle alone: the respawn job it vouches for is not there, so nothing changes.
+    expect(await effects.runThenSettle(decision.next, [], settle)).toBe(-1);
+    expect((await h.store.read(id))?.record.outbox).toEqual(outbox);
+    expect(await h.store.countPending()).toBe(1);
+    // With the add written just ahead of it: added, then settled.
+    expect(await effects.runThenSettle(decision.next, outbox.effects, settle)).toBe(1);
+    expect((await h.store.read(id))?.record.outbox).toBeNull();
+    expect(await h.store.countPending()).toBe(0);
+    expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, outbox.version))).toBe('waiting');
+  });
+
   it('the event log keeps the last 32 events', async () => {
     const w = await h.producer.registerWorker({ name: 'n', task: 't' });
     for (let i = 0; i < 40; i++) await h.producer.close(w.id, { graceful: i % 2 === 0 });
@@ -165,7 +208,7 @@ describe('partitions', () => {
 });
 
 describe('requests per resume', () => {
-  it('a resume costs the consumer four commands on its store connection: lock+read, commit, respawn, settle', async () => {
+  it('a resume costs the consumer four commands on its store connection: lock+read, commit, respawn ‖ settle', async () => {
     installRoundTripCounter();
     const h = await createHarness();
     try {
@@ -180,7 +223,9 @@ describe('requests per resume', () => {
       expect(outcome.outcome).toBe('resumed');
       const after = countsByConnection()['rp-store'];
       if (!before || !after) throw new Error('no counts for the store connection');
-      expect(diffCounts(after, before).byName).toEqual({
+      const diff = diffCounts(after, before);
+      expect(diff.roundTrips).toBe(4);
+      expect(diff.byName).toEqual({
         'evalsha:rpLockRead': 1,
         'evalsha:rpCommit': 1,
         'evalsha:addStandardJob': 1,

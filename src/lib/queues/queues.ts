@@ -2,7 +2,7 @@
 // prefix, so a resume's queue keys share the hash slot of its worker's keys. Queues are typed by
 // the job catalog and made on first use (a deployment may have many partitions).
 
-import { Queue } from 'bullmq';
+import { Job, Queue, type RedisClient } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../store/keys.js';
 import {
@@ -70,6 +70,26 @@ export class QueueSet {
   /** Adds a respawn for the runtime; like every add, once per job id. */
   async addRespawn(job: RespawnJob, jobId: string): Promise<void> {
     await this.of(job.workerId).tasks.add('respawn', job, { jobId });
+  }
+
+  /** BullMQ's client over the queues' connection (the store's too). */
+  async client(workerId: string): Promise<RedisClient> {
+    return this.of(workerId).tasks.getBackend().client;
+  }
+
+  /**
+   * `addTimeout` on `client`, written to the connection before this returns (BullMQ writes an add's
+   * script before its first await), so a command sent next on the same connection runs after it.
+   */
+  sendTimeout(client: RedisClient, job: TimeoutJob, jobId: string, delay: number): Promise<string> {
+    const queue = this.of(job.workerId).timeout;
+    return new Job(queue, 'timeout', job, { ...queue.defaultJobOptions, jobId, delay }, jobId).addJob(client);
+  }
+
+  /** `addRespawn` on `client`, written before this returns, like `sendTimeout`. */
+  sendRespawn(client: RedisClient, job: RespawnJob, jobId: string): Promise<string> {
+    const queue = this.of(job.workerId).tasks;
+    return new Job(queue, 'respawn', job, { ...queue.defaultJobOptions, jobId }, jobId).addJob(client);
   }
 
   async close(): Promise<void> {

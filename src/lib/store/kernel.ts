@@ -1,7 +1,7 @@
 // The transition kernel: the one way a worker's state changes (DESIGN §5).
 //
 //   read (finishing any outbox left on the record) → decide (pure) → commit (one script: CAS,
-//   changed fields, event, indexes, outbox) → effects → settle (outbox cleared, lock released)
+//   changed fields, event, indexes, outbox) → effects ‖ settle (outbox cleared, lock released)
 //
 // A lost compare-and-set reads again and decides again, up to one bound; then HARN-SUS-006 with
 // the status the record really has. With a lock (consumers), one script takes it and reads the
@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EffectRunner } from '../effects.js';
 import type { ResumeProcessorError } from '../errors.js';
-import type { FaultHook } from '../faults.js';
+import { type FaultHook, noFaults } from '../faults.js';
 import type { Lease, ResumeLock } from '../lock/resume-lock.js';
 import { type Decision, type Now, nowFrom } from '../policy/decision.js';
 import { versionConflict } from '../policy/messages.js';
@@ -144,6 +144,11 @@ export class Kernel {
    * Runs a committed record's outbox, then settles it (the settle script also releases a lock kept
    * with the worker) and records the idempotency outcome. The settle waits for the effects'
    * acknowledgement: an effect that failed leaves the outbox for a retry or the reconciler.
+   *
+   * Without PostResume hooks to run between them (and without a fault plan, whose `after-effects`
+   * step lies between them), the settle goes out right behind the effects, without waiting for
+   * their replies: it checks in Redis that the effects' jobs exist, so it still settles only what
+   * is done. When it finds one missing, the effects are sent again and settled the slow way.
    */
   private async runOutbox<Info>(
     record: WorkerRecord,
@@ -152,10 +157,11 @@ export class Kernel {
     opts: ApplyOptions<Info>,
     applied: Applied<Info> | null,
   ): Promise<void> {
-    if (outbox) {
+    const hooks = outbox?.effects.some((e) => e.kind === 'postResume') ? opts.postResume : undefined;
+    const pipelined = outbox !== null && !hooks && (opts.fault ?? noFaults) === noFaults;
+    if (outbox && !pipelined) {
       await this.effects.run(record, outbox.effects);
       opts.fault?.('after-effects');
-      const hooks = outbox.effects.some((e) => e.kind === 'postResume') ? opts.postResume : undefined;
       if (hooks) {
         const errors = await hooks(record);
         if (applied?.kind === 'committed') applied.postResumeErrors = errors;
@@ -163,9 +169,17 @@ export class Kernel {
     }
     const handedOff = outbox ? (lease?.handOff() ?? null) : null;
     const sent: Promise<unknown>[] = [];
-    if (outbox) sent.push(this.store.settle(record.id, outbox.version, handedOff));
+    if (outbox && pipelined) sent.push(this.runThenSettle(record, outbox, handedOff));
+    else if (outbox) sent.push(this.store.settle(record.id, outbox.version, handedOff));
     if (applied) sent.push(...this.closing(record.id, applied, handedOff === null ? lease : undefined, opts));
     await Promise.all(sent);
+  }
+
+  private async runThenSettle(record: WorkerRecord, outbox: Outbox, lockValue: string | null): Promise<void> {
+    const settle = () => this.store.settle(record.id, outbox.version, lockValue, outbox.effects);
+    if ((await this.effects.runThenSettle(record, outbox.effects, settle)) !== -1) return;
+    await this.effects.run(record, outbox.effects);
+    await this.store.settle(record.id, outbox.version, lockValue);
   }
 
   /** An outbox another commit left (its committer died before settling): finish it first. */

@@ -218,17 +218,30 @@ export class WorkerStore {
 
   /**
    * Clears the outbox written at `version` and its pending mark; with `lockValue`, the same script
-   * releases the worker's lock. Sent on the effects' connection, after them.
+   * releases the worker's lock. Sent on the effects' connection, after them. With `effects`, it
+   * first checks that the jobs they add exist, and answers -1 without changing anything when one
+   * does not: sent right behind the adds, without waiting for them, it settles only what is done.
    */
-  settle(id: string, version: number, lockValue: string | null = null): Promise<number> {
-    const keys = [this.keys.doc(id), this.keys.pending(this.keys.partitionOf(id))];
-    if (lockValue !== null) keys.push(this.keys.lock(id));
+  settle(
+    id: string,
+    version: number,
+    lockValue: string | null = null,
+    effects: readonly Effect[] = [],
+  ): Promise<number> {
+    const p = this.keys.partitionOf(id);
+    const keys = [this.keys.doc(id), this.keys.pending(p), this.keys.lock(id)];
+    for (const effect of effects) {
+      if (effect.kind === 'respawn')
+        keys.push(this.keys.queueKey(p, QUEUE_NAMES.tasks, jobIds.respawn(id, version)));
+      else if (effect.kind === 'armTimeout')
+        keys.push(this.keys.queueKey(p, QUEUE_NAMES.timeout, jobIds.timeout(id, effect.epoch)));
+    }
     return this.redis.rpSettle(keys.length, ...keys, version, id, lockValue ?? '');
   }
 
   /** Drops the pending mark of a worker whose outbox is gone (the reconciler's cleanup). */
   async clearPendingMark(id: string): Promise<void> {
-    await this.redis.rpSettle(2, this.keys.doc(id), this.keys.pending(this.keys.partitionOf(id)), -1, id, '');
+    await this.settle(id, -1);
   }
 
   /** The stored first outcome of an idempotency key (raw JSON), or null. */

@@ -1,18 +1,25 @@
 --[[
   Settles a commit's outbox once its effects are done: drops the `ob` segment and the pending mark,
   but only while the document is still at the version that wrote them (a newer commit owns its own).
-  With KEYS[3], also releases the worker's lock held with ARGV[3].
+  Releases the worker's lock when ARGV[3] is the value it is held with. With job keys from KEYS[4]
+  on, it first checks that those jobs exist: sent in one pipeline after the adds of the outbox's
+  jobs, it settles only what Redis has really done (an add that failed leaves the outbox as it was).
 
   KEYS[1] worker document
   KEYS[2] pending index (zset)
-  KEYS[3] lock (optional)
-  ARGV[1] version of the outbox
+  KEYS[3] lock
+  KEYS[4..] optional: the job keys the outbox's effects add
+  ARGV[1] version of the outbox (-1: only drop a pending mark left without an outbox)
   ARGV[2] worker id
-  ARGV[3] lock value (with KEYS[3])
+  ARGV[3] lock value to release ('' for none)
 
-  Returns 1 when settled, 0 when the document moved on or holds no outbox.
+  Returns 1 when settled, 0 when the document moved on or holds no outbox, -1 when one of the jobs
+  of KEYS[4..] does not exist (nothing was changed, the lock is still held).
 ]]
-if KEYS[3] and redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+for i = 4, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return -1 end
+end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
 local doc = redis.call('GET', KEYS[1])
 if not doc then
   redis.call('ZREM', KEYS[2], ARGV[2])
