@@ -28,6 +28,16 @@ const suspend = (conditions: JsonValue) => ({
   triggerUnique: 'u1',
 });
 
+const workerNamed = (id: string) => ({
+  id,
+  name: 'n',
+  task: 't',
+  mode: 'sub_agent' as const,
+  config: null,
+  transcript: null,
+  parentWorkerId: null,
+});
+
 describe('the kernel on Redis', () => {
   let h: Harness;
   let kernel: Kernel;
@@ -49,16 +59,7 @@ describe('the kernel on Redis', () => {
   it('each transition is stored exactly, and its indexes move in the same commit', async () => {
     const id = 'k-1';
     const at = nowFrom(Date.now());
-    const worker = {
-      id,
-      name: 'n',
-      task: 't',
-      mode: 'sub_agent' as const,
-      config: null,
-      transcript: null,
-      parentWorkerId: null,
-    };
-    await step(id, (r) => decideRegister(r, worker, at));
+    await step(id, (r) => decideRegister(r, workerNamed(id), at));
     expect(await h.redis.sismember(h.keys.status(0, 'running'), id)).toBe(1);
 
     const s = await step(id, (r) =>
@@ -115,16 +116,7 @@ describe('the kernel on Redis', () => {
   it('the settle sent right behind the effects settles only when their jobs exist', async () => {
     const id = 'k-pipe';
     const at = nowFrom(Date.now());
-    const worker = {
-      id,
-      name: 'n',
-      task: 't',
-      mode: 'sub_agent' as const,
-      config: null,
-      transcript: null,
-      parentWorkerId: null,
-    };
-    await step(id, (r) => decideRegister(r, worker, at));
+    await step(id, (r) => decideRegister(r, workerNamed(id), at));
     await step(id, (r) => decideSuspend(r, id, suspend({ on_event: 'go' }), at));
     // A commit whose effects nobody has run yet, as a consumer that died right after it leaves it.
     const snapshot = await h.store.read(id);
