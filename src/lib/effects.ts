@@ -2,6 +2,7 @@
 // derived, so the committing consumer, a redelivered job and the reconciler may all run them. The
 // kernel settles the outbox only once they are acknowledged.
 
+import type { RedisClient } from 'bullmq';
 import { jobIds } from './policy/ids.js';
 import { respawnInitiator } from './policy/resume.js';
 import type { Effect, WorkerRecord } from './policy/types.js';
@@ -24,6 +25,16 @@ export class EffectRunner {
     settle: () => Promise<number>,
   ): Promise<number> {
     const client = await this.queues.client(record.id);
+    return this.queues.corked(() => this.sendThenSettle(client, record, effects, settle));
+  }
+
+  private async sendThenSettle(
+    client: RedisClient,
+    record: WorkerRecord,
+    effects: readonly Effect[],
+    settle: () => Promise<number>,
+  ): Promise<number> {
+    // Everything up to the first await is written now, in this order.
     const adds: Promise<string>[] = [];
     for (const effect of effects) {
       if (effect.kind === 'armTimeout')
