@@ -113,38 +113,61 @@ describe('the kernel on Redis', () => {
     expect((await h.producer.getRecord(w.id))?.latest_error).not.toBe('never written');
   });
 
-  it('the settle sent right behind the effects settles only when their jobs exist', async () => {
-    const id = 'k-pipe';
+  /** A resume committed whose effects nobody has run yet, as a consumer that died right after it. */
+  async function committedResume(id: string) {
     const at = nowFrom(Date.now());
     await step(id, (r) => decideRegister(r, workerNamed(id), at));
     await step(id, (r) => decideSuspend(r, id, suspend({ on_event: 'go' }), at));
-    // A commit whose effects nobody has run yet, as a consumer that died right after it leaves it.
     const snapshot = await h.store.read(id);
     const decision = decideResume(
       snapshot?.record as WorkerRecord,
-      { options: parseResumeOptions('go'), requestId: 'req', digest: null },
+      { options: parseResumeOptions('go'), requestId: `req-${id}`, digest: null },
       at,
     );
     if (decision.kind !== 'commit') throw new Error(`expected a commit, got ${decision.kind}`);
     const committed = await h.store.commit(snapshot, decision.next, {
       effects: decision.effects,
       event: decision.event,
-      requestId: 'req',
+      requestId: `req-${id}`,
       nowMs: Date.now(),
     });
     if (!committed.ok || !committed.outbox) throw new Error('expected a commit with an outbox');
-    const outbox = committed.outbox;
+    return { record: decision.next, outbox: committed.outbox };
+  }
+
+  it('the settle sent right behind the effects settles only when their jobs exist', async () => {
+    const id = 'k-pipe';
+    const { record, outbox } = await committedResume(id);
     const effects = new EffectRunner(h.queues);
     const settle = () => h.store.settle(id, outbox.version, null, outbox.effects);
     // The settle alone: the respawn job it vouches for is not there, so nothing changes.
-    expect(await effects.runThenSettle(decision.next, [], settle)).toBe(-1);
+    expect(await effects.runThenSettle(record, [], settle)).toBe(-1);
     expect((await h.store.read(id))?.record.outbox).toEqual(outbox);
     expect(await h.store.countPending()).toBe(1);
     // With the add written just ahead of it: added, then settled.
-    expect(await effects.runThenSettle(decision.next, outbox.effects, settle)).toBe(1);
+    expect(await effects.runThenSettle(record, outbox.effects, settle)).toBe(1);
     expect((await h.store.read(id))?.record.outbox).toBeNull();
     expect(await h.store.countPending()).toBe(0);
     expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, outbox.version))).toBe('waiting');
+  });
+
+  it('the settles asked for in one turn go out as one script, each with its own answer', async () => {
+    installRoundTripCounter();
+    const a = await committedResume('k-batch-a');
+    const b = await committedResume('k-batch-b');
+    await new EffectRunner(h.queues).run(a.record, a.outbox.effects); // only a's respawn is added
+    const before = countsByConnection().unnamed;
+    const replies = await Promise.all([
+      h.store.settle('k-batch-a', a.outbox.version, null, a.outbox.effects),
+      h.store.settle('k-batch-b', b.outbox.version, null, b.outbox.effects),
+    ]);
+    const after = countsByConnection().unnamed;
+    if (!before || !after) throw new Error('no counts for the connection');
+    expect(diffCounts(after, before)).toMatchObject({ roundTrips: 1, byName: { 'evalsha:rpSettle': 1 } });
+    expect(replies).toEqual([1, -1]);
+    expect((await h.store.read('k-batch-a'))?.record.outbox).toBeNull();
+    expect((await h.store.read('k-batch-b'))?.record.outbox).toEqual(b.outbox);
+    expect(await h.store.countPending()).toBe(1);
   });
 
   it('the event log keeps the last 32 events', async () => {

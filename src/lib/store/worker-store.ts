@@ -35,7 +35,7 @@ const SCRIPTS = {
 type ScriptArgs = (string | number)[];
 interface ScriptedRedis extends Redis {
   rpCommit(numberOfKeys: number, ...args: ScriptArgs): Promise<[number, number, string?]>;
-  rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
+  rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number[]>;
   rpLockRead(numberOfKeys: number, ...args: ScriptArgs): Promise<[0] | [1, string | null, string | null]>;
   rpExtendLock(...args: ScriptArgs): Promise<number>;
   rpReleaseLock(...args: ScriptArgs): Promise<number>;
@@ -83,10 +83,22 @@ export interface WorkerStoreOptions {
   eventsKept?: number;
 }
 
+/** Settles of one partition waiting for the next tick (one script for all of them). */
+interface SettleBatch {
+  keys: string[];
+  args: ScriptArgs;
+  waiting: { resolve(reply: number): void; reject(err: unknown): void }[];
+}
+
+/** Items per settle script at most (a larger turn sends more than one). */
+const MAX_SETTLE_BATCH = 256;
+
 export class WorkerStore {
   readonly keys: KeySpace;
   private readonly redis: ScriptedRedis;
   private readonly eventsKept: number;
+  private readonly settles = new Map<number, SettleBatch>();
+  private settleScheduled = false;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
@@ -221,6 +233,9 @@ export class WorkerStore {
    * releases the worker's lock. Sent on the effects' connection, after them. With `effects`, it
    * first checks that the jobs they add exist, and answers -1 without changing anything when one
    * does not: sent right behind the adds, without waiting for them, it settles only what is done.
+   *
+   * The settles asked for within one turn of the job queue (the resumes whose commits came back in
+   * one batch of replies) go out as one script per partition on the next tick.
    */
   settle(
     id: string,
@@ -229,14 +244,50 @@ export class WorkerStore {
     effects: readonly Effect[] = [],
   ): Promise<number> {
     const p = this.keys.partitionOf(id);
-    const keys = [this.keys.doc(id), this.keys.pending(p), this.keys.lock(id)];
+    const jobs: string[] = [];
     for (const effect of effects) {
       if (effect.kind === 'respawn')
-        keys.push(this.keys.queueKey(p, QUEUE_NAMES.tasks, jobIds.respawn(id, version)));
+        jobs.push(this.keys.queueKey(p, QUEUE_NAMES.tasks, jobIds.respawn(id, version)));
       else if (effect.kind === 'armTimeout')
-        keys.push(this.keys.queueKey(p, QUEUE_NAMES.timeout, jobIds.timeout(id, effect.epoch)));
+        jobs.push(this.keys.queueKey(p, QUEUE_NAMES.timeout, jobIds.timeout(id, effect.epoch)));
     }
-    return this.redis.rpSettle(keys.length, ...keys, version, id, lockValue ?? '');
+    let batch = this.settles.get(p);
+    if (!batch) {
+      batch = { keys: [this.keys.pending(p)], args: [], waiting: [] };
+      this.settles.set(p, batch);
+      if (!this.settleScheduled) {
+        this.settleScheduled = true;
+        process.nextTick(() => this.sendSettles());
+      }
+    }
+    batch.keys.push(this.keys.doc(id), this.keys.lock(id), ...jobs);
+    batch.args.push(version, id, lockValue ?? '', jobs.length);
+    const reply = new Promise<number>((resolve, reject) => batch.waiting.push({ resolve, reject }));
+    if (batch.waiting.length >= MAX_SETTLE_BATCH) {
+      this.settles.delete(p);
+      this.sendSettle(batch);
+    }
+    return reply;
+  }
+
+  private sendSettles(): void {
+    this.settleScheduled = false;
+    const batches = [...this.settles.values()];
+    this.settles.clear();
+    for (const batch of batches) this.sendSettle(batch);
+  }
+
+  private sendSettle(batch: SettleBatch): void {
+    this.redis.rpSettle(batch.keys.length, ...batch.keys, batch.waiting.length, ...batch.args).then(
+      (replies) => {
+        batch.waiting.forEach((w, i) => {
+          w.resolve(Number(replies[i]));
+        });
+      },
+      (err: unknown) => {
+        for (const w of batch.waiting) w.reject(err);
+      },
+    );
   }
 
   /** Drops the pending mark of a worker whose outbox is gone (the reconciler's cleanup). */
