@@ -2,7 +2,6 @@
 // derived, so the committing consumer, a redelivered job and the reconciler may all run them. The
 // kernel settles the outbox only once they are acknowledged.
 
-import type { RedisClient } from 'bullmq';
 import { jobIds } from './policy/ids.js';
 import { respawnInitiator } from './policy/resume.js';
 import type { Effect, WorkerRecord } from './policy/types.js';
@@ -15,9 +14,10 @@ export class EffectRunner {
   ) {}
 
   /**
-   * Writes every job-queue effect and then `settle` (a store script) to the queues' connection
-   * without waiting in between: Redis runs them in that order, and they cost one round trip of
-   * time. Resolves with the settle's reply; rejects with an effect's error.
+   * Writes every job-queue effect to the queues' connection, then asks for `settle` (a store
+   * script sent on the same connection after them) without waiting in between: Redis runs them in
+   * that order, and they cost one round trip of time. Resolves with the settle's reply; rejects
+   * with an effect's error.
    */
   async runThenSettle(
     record: WorkerRecord,
@@ -25,16 +25,7 @@ export class EffectRunner {
     settle: () => Promise<number>,
   ): Promise<number> {
     const client = await this.queues.client(record.id);
-    return this.queues.corked(() => this.sendThenSettle(client, record, effects, settle));
-  }
-
-  private async sendThenSettle(
-    client: RedisClient,
-    record: WorkerRecord,
-    effects: readonly Effect[],
-    settle: () => Promise<number>,
-  ): Promise<number> {
-    // Everything up to the first await is written now, in this order.
+    // The adds are written now, in this order; the settle (the store's) goes out after them.
     const adds: Promise<string>[] = [];
     for (const effect of effects) {
       if (effect.kind === 'armTimeout')

@@ -72,21 +72,6 @@ export class QueueSet {
     await this.of(job.workerId).tasks.add('respawn', job, { jobId });
   }
 
-  /**
-   * Runs `send` with the connection's socket corked, so the commands it writes leave in one write:
-   * one system call here and one wake-up of Redis instead of one per command.
-   */
-  corked<T>(send: () => T): T {
-    // undefined before the first connect: then the commands wait in ioredis' offline queue.
-    const socket: { cork(): void; uncork(): void } | undefined = this.connection.stream;
-    socket?.cork();
-    try {
-      return send();
-    } finally {
-      socket?.uncork();
-    }
-  }
-
   /** BullMQ's client over the queues' connection (the store's too). */
   async client(workerId: string): Promise<RedisClient> {
     return this.of(workerId).tasks.getBackend().client;
