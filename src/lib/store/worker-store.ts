@@ -3,52 +3,15 @@
 // records the outbox; `settle` clears the outbox after the effects. Nothing outside src/lib/store/
 // names a key; callers use these methods. Scripts are loaded once per connection (defineCommand).
 
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import type { LifecycleEvent } from '../policy/decision.js';
 import { jobIds } from '../policy/ids.js';
 import type { Effect, Outbox, WorkerRecord, WorkerStatus } from '../policy/types.js';
 import { QUEUE_NAMES } from '../queues/catalog.js';
+import { type CommitChange, commitCall } from './commit-call.js';
 import { allPartitions, type KeySpace } from './keys.js';
-import {
-  decodeRecord,
-  diffFields,
-  EVENTS_FIELD,
-  encodeNext,
-  type Fields,
-  NAME_END,
-  SEGMENT,
-  splitDocument,
-} from './record-codec.js';
-
-const lua = (name: string) => readFileSync(new URL(`./lua/${name}`, import.meta.url), 'utf8');
-const SCRIPTS = {
-  rpCommit: { lua: lua('commit.lua') },
-  rpSettle: { lua: lua('settle.lua') },
-  rpLockRead: { lua: lua('lock-read.lua') },
-  rpExtendLock: { numberOfKeys: 1, lua: lua('extend-lock-1.lua') },
-  rpReleaseLock: { numberOfKeys: 1, lua: lua('release-lock-1.lua') },
-  rpTakeLease: { numberOfKeys: 1, lua: lua('take-lease-1.lua') },
-  rpReleaseLease: { numberOfKeys: 1, lua: lua('release-lease-1.lua') },
-} as const;
-
-type ScriptArgs = (string | number)[];
-interface ScriptedRedis extends Redis {
-  rpCommit(numberOfKeys: number, ...args: ScriptArgs): Promise<[number, number, string?]>;
-  rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number[]>;
-  rpLockRead(numberOfKeys: number, ...args: ScriptArgs): Promise<[0] | [1, string | null, string | null]>;
-  rpExtendLock(...args: ScriptArgs): Promise<number>;
-  rpReleaseLock(...args: ScriptArgs): Promise<number>;
-  rpTakeLease(...args: ScriptArgs): Promise<number>;
-  rpReleaseLease(...args: ScriptArgs): Promise<number>;
-}
-
-function withScripts(redis: Redis): ScriptedRedis {
-  for (const [name, def] of Object.entries(SCRIPTS)) {
-    if (!(name in redis)) redis.defineCommand(name, def);
-  }
-  return redis as ScriptedRedis;
-}
+import { decodeRecord, EVENTS_FIELD, type Fields, splitDocument } from './record-codec.js';
+import { type ScriptedRedis, withScripts } from './scripts.js';
+import { SettleBatches } from './settle-batches.js';
 
 /** A record as read, with its stored fields: a commit sends only what differs from them. */
 export interface Snapshot {
@@ -83,25 +46,15 @@ export interface WorkerStoreOptions {
   eventsKept?: number;
 }
 
-/** Settles of one partition waiting for the next tick (one script for all of them). */
-interface SettleBatch {
-  keys: string[];
-  args: ScriptArgs;
-  waiting: { resolve(reply: number): void; reject(err: unknown): void }[];
-}
-
-/** Items per settle script at most (a larger turn sends more than one). */
-const MAX_SETTLE_BATCH = 256;
-
 export class WorkerStore {
   readonly keys: KeySpace;
   private readonly redis: ScriptedRedis;
   private readonly eventsKept: number;
-  private readonly settles = new Map<number, SettleBatch>();
-  private settleScheduled = false;
+  private readonly settles: SettleBatches;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
+    this.settles = new SettleBatches(this.redis);
     this.keys = opts.keys;
     this.eventsKept = opts.eventsKept ?? 32;
   }
@@ -166,64 +119,10 @@ export class WorkerStore {
    * Writes `next` only if the stored version is still the one `prev` was read at (no `prev`: the
    * worker must not exist). With effects, the outbox and the pending mark are written too.
    */
-  async commit(
-    prev: Snapshot | null,
-    next: WorkerRecord,
-    change: { effects: Effect[]; event: LifecycleEvent; requestId: string; nowMs: number },
-  ): Promise<CommitResult> {
-    const outbox: Outbox | null =
-      change.effects.length > 0
-        ? { version: next.version, requestId: change.requestId, effects: change.effects }
-        : null;
-    const fields = encodeNext(prev, next, outbox);
-    const { set, del } = diffFields(prev?.fields ?? null, fields);
-    const id = next.id;
-    const p = this.keys.partitionOf(id);
-    const before = prev?.record ?? null;
-    const from = bindings(before);
-    const to = bindings(next);
-    const drop = from.topics.filter((t) => !to.topics.includes(t));
-    const add = to.epoch === from.epoch ? to.topics.filter((t) => !from.topics.includes(t)) : to.topics;
-    const endedTimeout = endedTimeoutJob(before, next);
-    const keys = [
-      this.keys.doc(id),
-      this.keys.status(p, before?.status ?? next.status),
-      this.keys.status(p, next.status),
-      this.keys.deadlines(p),
-      this.keys.pending(p),
-      ...(endedTimeout
-        ? [
-            this.keys.queueKey(p, QUEUE_NAMES.timeout, 'delayed'),
-            this.keys.queueKey(p, QUEUE_NAMES.timeout, endedTimeout),
-            this.keys.queueKey(p, QUEUE_NAMES.timeout, `${endedTimeout}:logs`),
-          ]
-        : []),
-      ...drop.map((t) => this.keys.trigger(p, t)),
-      ...add.map((t) => this.keys.trigger(p, t)),
-    ];
-    const event = JSON.stringify(
-      change.event.data
-        ? [change.event.type, next.version, change.nowMs, change.event.data]
-        : [change.event.type, next.version, change.nowMs],
-    );
-    const [ok, version, status] = await this.redis.rpCommit(
-      keys.length,
-      ...keys,
-      prev ? String(prev.record.version) : '',
-      String(next.version),
-      next.status,
-      id,
-      event,
-      this.eventsKept,
-      deadlineChange(before, next),
-      outbox ? change.nowMs : '',
-      drop.length,
-      add.length,
-      to.epoch ?? '',
-      endedTimeout ?? '',
-      set.map(([name, value]) => name + NAME_END + value).join(SEGMENT),
-      del.join(SEGMENT),
-    );
+  async commit(prev: Snapshot | null, next: WorkerRecord, change: CommitChange): Promise<CommitResult> {
+    const call = commitCall(this.keys, prev, next, change, this.eventsKept);
+    const [ok, version, status] = await this.redis.rpCommit(call.keys.length, ...call.keys, ...call.args);
+    const outbox = call.outbox;
     if (ok === 1) return { ok: true, outbox };
     return { ok: false, currentVersion: version < 0 ? null : version, currentStatus: status || null };
   }
@@ -233,9 +132,7 @@ export class WorkerStore {
    * releases the worker's lock. Sent on the effects' connection, after them. With `effects`, it
    * first checks that the jobs they add exist, and answers -1 without changing anything when one
    * does not: sent right behind the adds, without waiting for them, it settles only what is done.
-   *
-   * The settles asked for within one turn of the job queue (the resumes whose commits came back in
-   * one batch of replies) go out as one script per partition on the next tick.
+   * The settles asked for within one turn go out together (`SettleBatches`).
    */
   settle(
     id: string,
@@ -251,43 +148,10 @@ export class WorkerStore {
       else if (effect.kind === 'armTimeout')
         jobs.push(this.keys.queueKey(p, QUEUE_NAMES.timeout, jobIds.timeout(id, effect.epoch)));
     }
-    let batch = this.settles.get(p);
-    if (!batch) {
-      batch = { keys: [this.keys.pending(p)], args: [], waiting: [] };
-      this.settles.set(p, batch);
-      if (!this.settleScheduled) {
-        this.settleScheduled = true;
-        process.nextTick(() => this.sendSettles());
-      }
-    }
-    batch.keys.push(this.keys.doc(id), this.keys.lock(id), ...jobs);
-    batch.args.push(version, id, lockValue ?? '', jobs.length);
-    const reply = new Promise<number>((resolve, reject) => batch.waiting.push({ resolve, reject }));
-    if (batch.waiting.length >= MAX_SETTLE_BATCH) {
-      this.settles.delete(p);
-      this.sendSettle(batch);
-    }
-    return reply;
-  }
-
-  private sendSettles(): void {
-    this.settleScheduled = false;
-    const batches = [...this.settles.values()];
-    this.settles.clear();
-    for (const batch of batches) this.sendSettle(batch);
-  }
-
-  private sendSettle(batch: SettleBatch): void {
-    this.redis.rpSettle(batch.keys.length, ...batch.keys, batch.waiting.length, ...batch.args).then(
-      (replies) => {
-        batch.waiting.forEach((w, i) => {
-          w.resolve(Number(replies[i]));
-        });
-      },
-      (err: unknown) => {
-        for (const w of batch.waiting) w.reject(err);
-      },
-    );
+    return this.settles.add(p, this.keys.pending(p), {
+      keys: [this.keys.doc(id), this.keys.lock(id), ...jobs],
+      args: [version, id, lockValue ?? '', jobs.length],
+    });
   }
 
   /** Drops the pending mark of a worker whose outbox is gone (the reconciler's cleanup). */
@@ -452,32 +316,6 @@ function toSnapshot(id: string, doc: string | null): Snapshot | null {
   if (doc === null) return null;
   const fields = splitDocument(doc);
   return { record: decodeRecord(id, fields), fields };
-}
-
-/** The trigger topics a record's current suspension is bound to, and its epoch. */
-function bindings(record: WorkerRecord | null): { topics: string[]; epoch: number | null } {
-  const s = record?.status === 'suspended' ? record.suspension : null;
-  const topics = s?.auto_resume_trigger?.match_events ?? [];
-  return { topics: [...new Set(topics)], epoch: s ? s.epoch : null };
-}
-
-/** The timeout job of a suspension that `after` ends (or replaces by another epoch). */
-function endedTimeoutJob(before: WorkerRecord | null, after: WorkerRecord): string | null {
-  const was = before?.status === 'suspended' ? before.suspension : null;
-  if (was?.deadline_ms === undefined) return null;
-  const now = after.status === 'suspended' ? after.suspension : null;
-  if (now?.deadline_ms !== undefined && now.epoch === was.epoch) return null;
-  return jobIds.timeout(after.id, was.epoch);
-}
-
-const armedDeadline = (record: WorkerRecord | null) =>
-  record?.status === 'suspended' ? record.suspension?.deadline_ms : undefined;
-
-function deadlineChange(before: WorkerRecord | null, after: WorkerRecord): string {
-  const was = armedDeadline(before);
-  const now = armedDeadline(after);
-  if (now === undefined) return was === undefined ? '' : '-';
-  return now === was ? '' : String(now);
 }
 
 function pairs(flat: string[]): [string, string][] {

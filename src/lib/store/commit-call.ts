@@ -1,0 +1,105 @@
+// The arguments of one commit script (commit.lua): from the record as read and the record decided,
+// which fields changed, which indexes move, which trigger bindings and which ended timeout job go.
+// Pure: the store sends it.
+
+import type { LifecycleEvent } from '../policy/decision.js';
+import { jobIds } from '../policy/ids.js';
+import type { Effect, Outbox, WorkerRecord } from '../policy/types.js';
+import { QUEUE_NAMES } from '../queues/catalog.js';
+import type { KeySpace } from './keys.js';
+import { diffFields, encodeNext, type Fields, NAME_END, SEGMENT } from './record-codec.js';
+import type { ScriptArgs } from './scripts.js';
+
+export interface CommitChange {
+  effects: Effect[];
+  event: LifecycleEvent;
+  requestId: string;
+  nowMs: number;
+}
+
+export function commitCall(
+  keys: KeySpace,
+  prev: { record: WorkerRecord; fields: Fields } | null,
+  next: WorkerRecord,
+  change: CommitChange,
+  eventsKept: number,
+): { keys: string[]; args: ScriptArgs; outbox: Outbox | null } {
+  const outbox: Outbox | null =
+    change.effects.length > 0
+      ? { version: next.version, requestId: change.requestId, effects: change.effects }
+      : null;
+  const fields = encodeNext(prev, next, outbox);
+  const { set, del } = diffFields(prev?.fields ?? null, fields);
+  const id = next.id;
+  const p = keys.partitionOf(id);
+  const before = prev?.record ?? null;
+  const from = bindings(before);
+  const to = bindings(next);
+  const drop = from.topics.filter((t) => !to.topics.includes(t));
+  const add = to.epoch === from.epoch ? to.topics.filter((t) => !from.topics.includes(t)) : to.topics;
+  const endedTimeout = endedTimeoutJob(before, next);
+  const scriptKeys = [
+    keys.doc(id),
+    keys.status(p, before?.status ?? next.status),
+    keys.status(p, next.status),
+    keys.deadlines(p),
+    keys.pending(p),
+    ...(endedTimeout
+      ? [
+          keys.queueKey(p, QUEUE_NAMES.timeout, 'delayed'),
+          keys.queueKey(p, QUEUE_NAMES.timeout, endedTimeout),
+          keys.queueKey(p, QUEUE_NAMES.timeout, `${endedTimeout}:logs`),
+        ]
+      : []),
+    ...drop.map((t) => keys.trigger(p, t)),
+    ...add.map((t) => keys.trigger(p, t)),
+  ];
+  const event = JSON.stringify(
+    change.event.data
+      ? [change.event.type, next.version, change.nowMs, change.event.data]
+      : [change.event.type, next.version, change.nowMs],
+  );
+  const args: ScriptArgs = [
+    prev ? String(prev.record.version) : '',
+    String(next.version),
+    next.status,
+    id,
+    event,
+    eventsKept,
+    deadlineChange(before, next),
+    outbox ? change.nowMs : '',
+    drop.length,
+    add.length,
+    to.epoch ?? '',
+    endedTimeout ?? '',
+    set.map(([name, value]) => name + NAME_END + value).join(SEGMENT),
+    del.join(SEGMENT),
+  ];
+  return { keys: scriptKeys, args, outbox };
+}
+
+/** The trigger topics a record's current suspension is bound to, and its epoch. */
+function bindings(record: WorkerRecord | null): { topics: string[]; epoch: number | null } {
+  const s = record?.status === 'suspended' ? record.suspension : null;
+  const topics = s?.auto_resume_trigger?.match_events ?? [];
+  return { topics: [...new Set(topics)], epoch: s ? s.epoch : null };
+}
+
+/** The timeout job of a suspension that `after` ends (or replaces by another epoch). */
+function endedTimeoutJob(before: WorkerRecord | null, after: WorkerRecord): string | null {
+  const was = before?.status === 'suspended' ? before.suspension : null;
+  if (was?.deadline_ms === undefined) return null;
+  const now = after.status === 'suspended' ? after.suspension : null;
+  if (now?.deadline_ms !== undefined && now.epoch === was.epoch) return null;
+  return jobIds.timeout(after.id, was.epoch);
+}
+
+const armedDeadline = (record: WorkerRecord | null) =>
+  record?.status === 'suspended' ? record.suspension?.deadline_ms : undefined;
+
+function deadlineChange(before: WorkerRecord | null, after: WorkerRecord): string {
+  const was = armedDeadline(before);
+  const now = armedDeadline(after);
+  if (now === undefined) return was === undefined ? '' : '-';
+  return now === was ? '' : String(now);
+}

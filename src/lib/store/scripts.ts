@@ -1,0 +1,34 @@
+// The store's Lua scripts (one file each in ./lua, with a KEYS/ARGV/returns header), defined once
+// per connection with defineCommand, and the typed commands they become.
+
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}`, import.meta.url), 'utf8');
+const SCRIPTS = {
+  rpCommit: { lua: lua('commit.lua') },
+  rpSettle: { lua: lua('settle.lua') },
+  rpLockRead: { lua: lua('lock-read.lua') },
+  rpExtendLock: { numberOfKeys: 1, lua: lua('extend-lock-1.lua') },
+  rpReleaseLock: { numberOfKeys: 1, lua: lua('release-lock-1.lua') },
+  rpTakeLease: { numberOfKeys: 1, lua: lua('take-lease-1.lua') },
+  rpReleaseLease: { numberOfKeys: 1, lua: lua('release-lease-1.lua') },
+} as const;
+
+export type ScriptArgs = (string | number)[];
+export interface ScriptedRedis extends Redis {
+  rpCommit(numberOfKeys: number, ...args: ScriptArgs): Promise<[number, number, string?]>;
+  rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number[]>;
+  rpLockRead(numberOfKeys: number, ...args: ScriptArgs): Promise<[0] | [1, string | null, string | null]>;
+  rpExtendLock(...args: ScriptArgs): Promise<number>;
+  rpReleaseLock(...args: ScriptArgs): Promise<number>;
+  rpTakeLease(...args: ScriptArgs): Promise<number>;
+  rpReleaseLease(...args: ScriptArgs): Promise<number>;
+}
+
+export function withScripts(redis: Redis): ScriptedRedis {
+  for (const [name, def] of Object.entries(SCRIPTS)) {
+    if (!(name in redis)) redis.defineCommand(name, def);
+  }
+  return redis as ScriptedRedis;
+}
