@@ -6,21 +6,21 @@
 //
 // `v` (version) and `s` (status) always come first so the commit script reads them with one match.
 // `ev` (the capped event log, written only by the commit script) and the outbox `ob` live in the
-// same string. This runs on every read and commit, so it is written for speed: one switch per
-// segment, no per-field closures.
+// same string. This runs on every read and commit, so it is written for speed: one switch (or, for
+// the plain nullable values, one table lookup) per segment, no per-field closures. The nested parts
+// (outbox, suspension, continuity) have compact forms of their own (record-parts.ts).
 
 import { ResumeProcessorError, RpCode } from '../errors.js';
-import { jobIds } from '../policy/ids.js';
 import { isoFromMs as iso } from '../policy/iso-time.js';
-import type {
-  Effect,
-  JsonObject,
-  JsonValue,
-  Outbox,
-  Suspension,
-  WorkerMode,
-  WorkerRecord,
-} from '../policy/types.js';
+import type { Outbox, WorkerMode, WorkerRecord } from '../policy/types.js';
+import {
+  compactContinuity,
+  compactOutbox,
+  compactSuspension,
+  expandContinuity,
+  expandOutbox,
+  expandSuspension,
+} from './record-parts.js';
 
 export const SEGMENT = '\x1e';
 export const NAME_END = '\x1f';
@@ -59,8 +59,29 @@ const INPUTS: Record<string, readonly (keyof WorkerRecord)[]> = {
 };
 const NAMES = Object.keys(INPUTS);
 
+/** Segments that hold one property as JSON, left out while it is null. */
+const NULLABLE: Record<string, NullableProperty> = {
+  cf: 'config',
+  tr: 'transcript',
+  le: 'latest_error',
+  lp: 'latest_payload',
+  pw: 'parent_worker_id',
+  sn: 'snapshot_path',
+  cp: 'carry_policy',
+};
+type NullableProperty =
+  | 'config'
+  | 'transcript'
+  | 'latest_error'
+  | 'latest_payload'
+  | 'parent_worker_id'
+  | 'snapshot_path'
+  | 'carry_policy';
+
 /** A segment's value, or undefined when it holds the default and is left out. */
 function encodeField(name: string, r: WorkerRecord): string | undefined {
+  const nullable = NULLABLE[name];
+  if (nullable) return isNull(r[nullable]) ? undefined : json(r[nullable]);
   switch (name) {
     case 'n':
       return json(r.name);
@@ -85,24 +106,10 @@ function encodeField(name: string, r: WorkerRecord): string | undefined {
       return String(r.updated_at_ms);
     case 'h':
       return r.history.length === 0 ? undefined : json(r.history);
-    case 'cf':
-      return isNull(r.config) ? undefined : json(r.config);
-    case 'tr':
-      return isNull(r.transcript) ? undefined : json(r.transcript);
     case 'sp':
       return r.suspension ? json(compactSuspension(r.id, r.suspension)) : undefined;
-    case 'le':
-      return isNull(r.latest_error) ? undefined : json(r.latest_error);
-    case 'lp':
-      return isNull(r.latest_payload) ? undefined : json(r.latest_payload);
     case 'co':
       return r.continuity ? json(compactContinuity(r, r.continuity)) : undefined;
-    case 'pw':
-      return isNull(r.parent_worker_id) ? undefined : json(r.parent_worker_id);
-    case 'sn':
-      return isNull(r.snapshot_path) ? undefined : json(r.snapshot_path);
-    case 'cp':
-      return isNull(r.carry_policy) ? undefined : json(r.carry_policy);
     case 'x':
       return Object.keys(r.extra).length === 0 ? undefined : json(r.extra);
     case 'lr':
@@ -272,32 +279,11 @@ export function decodeRecord(id: string, fields: Fields): WorkerRecord {
         case 'h':
           r.history = JSON.parse(value);
           break;
-        case 'cf':
-          r.config = JSON.parse(value);
-          break;
-        case 'tr':
-          r.transcript = JSON.parse(value);
-          break;
         case 'sp':
           suspension = value;
           break;
-        case 'le':
-          r.latest_error = JSON.parse(value);
-          break;
-        case 'lp':
-          r.latest_payload = JSON.parse(value);
-          break;
         case 'co':
           continuity = value;
-          break;
-        case 'pw':
-          r.parent_worker_id = JSON.parse(value);
-          break;
-        case 'sn':
-          r.snapshot_path = JSON.parse(value);
-          break;
-        case 'cp':
-          r.carry_policy = JSON.parse(value);
           break;
         case 'x':
           r.extra = JSON.parse(value);
@@ -310,6 +296,10 @@ export function decodeRecord(id: string, fields: Fields): WorkerRecord {
         case 'ob':
           r.outbox = expandOutbox(JSON.parse(value));
           break;
+        default: {
+          const nullable = NULLABLE[name];
+          if (nullable) r[nullable] = JSON.parse(value);
+        }
       }
     }
     r.started_at_ms = started ?? r.created_at_ms;
@@ -327,227 +317,3 @@ export function decodeRecord(id: string, fields: Fields): WorkerRecord {
     });
   }
 }
-
-// Outbox: [version, requestId, effects] with effects as short tuples.
-type StoredEffect = ['a', number, number] | ['r'] | ['p'];
-
-function compactOutbox(o: Outbox): [number, string, StoredEffect[]] {
-  return [o.version, o.requestId, o.effects.map(compactEffect)];
-}
-
-function compactEffect(e: Effect): StoredEffect {
-  switch (e.kind) {
-    case 'armTimeout':
-      return ['a', e.epoch, e.dueAtMs];
-    case 'respawn':
-      return ['r'];
-    case 'postResume':
-      return ['p'];
-    default: {
-      const unknown: never = e;
-      throw new Error(`unknown effect ${json(unknown)}`);
-    }
-  }
-}
-
-function expandOutbox([version, requestId, effects]: [number, string, StoredEffect[]]): Outbox {
-  return {
-    version,
-    requestId,
-    effects: effects.map((e): Effect => {
-      if (e[0] === 'a') return { kind: 'armTimeout', epoch: e[1], dueAtMs: e[2] };
-      return e[0] === 'r' ? { kind: 'respawn' } : { kind: 'postResume' };
-    }),
-  };
-}
-
-// Suspension: short keys; `suspended_at`, `snapshot_ref: ""` and the derived timeout job id are left
-// out (an explicit `false` stands for "absent" where the default would be a value).
-const SUSPENSION_KEYS: [keyof Suspension, string][] = [
-  ['reason', 'r'],
-  ['initiator', 'i'],
-  ['suspended_at', 'ta'],
-  ['suspended_at_ms', 't'],
-  ['epoch', 'e'],
-  ['snapshot_ref', 'sr'],
-  ['conditions', 'c'],
-  ['deadline_ms', 'd'],
-  ['on_timeout', 'o'],
-  ['timeout_input', 'ti'],
-  ['timeout_job_id', 'tj'],
-  ['auto_resume_trigger', 'at'],
-  ['suspended_at_turn', 'st'],
-  ['prior_span_link', 'pl'],
-  ['pipeline_span_link', 'ppl'],
-];
-
-function suspensionDefault(id: string, s: Partial<Suspension>, key: keyof Suspension): unknown {
-  if (key === 'snapshot_ref') return '';
-  if (key === 'suspended_at') return s.suspended_at_ms === undefined ? undefined : iso(s.suspended_at_ms);
-  if (key === 'timeout_job_id')
-    return s.deadline_ms !== undefined && s.epoch !== undefined ? jobIds.timeout(id, s.epoch) : undefined;
-  return undefined;
-}
-const DEFAULTED = new Set<keyof Suspension>(['snapshot_ref', 'suspended_at', 'timeout_job_id']);
-
-function compactSuspension(id: string, s: Suspension): JsonObject {
-  const out: JsonObject = {};
-  for (const [key, short] of SUSPENSION_KEYS) {
-    const value = s[key];
-    if (DEFAULTED.has(key)) {
-      if (value === suspensionDefault(id, s, key)) continue;
-      out[short] = value === undefined ? false : (value as JsonValue);
-    } else if (value !== undefined) {
-      out[short] = value as JsonValue;
-    }
-  }
-  return out;
-}
-
-function expandSuspension(id: string, c: JsonObject): Suspension {
-  const known: Record<string, unknown> = {
-    suspended_at_ms: c.t,
-    deadline_ms: c.d,
-    epoch: c.e,
-  };
-  const s: Record<string, unknown> = {};
-  for (const [key, short] of SUSPENSION_KEYS) {
-    const value = c[short];
-    if (value === undefined) {
-      if (DEFAULTED.has(key)) {
-        const fallback = suspensionDefault(id, known as Partial<Suspension>, key);
-        if (fallback !== undefined) s[key] = fallback;
-      }
-    } else if (value !== false || !DEFAULTED.has(key)) {
-      s[key] = value;
-    }
-  }
-  return s as unknown as Suspension;
-}
-
-// Continuity: Harn's payload repeats the resume block at the top level and the worker identity the
-// record already holds. A payload of exactly buildContinuity's shape is stored as
-// `{"~":1, s, r, sid?, w?, t?}`; anything else (an imported payload of another shape) as it is.
-
-const CONTINUITY_KEYS = [
-  'session_id',
-  'session',
-  'worker',
-  'suspension',
-  'reason',
-  'suspended_at_turn',
-  'resume',
-  'initiator',
-  'input',
-  'input_rendered',
-  'input_present',
-  'continue_transcript',
-  'digest',
-  'turn',
-  'iteration',
-];
-const RESUME_KEYS = [
-  'initiator',
-  'input',
-  'input_rendered',
-  'input_present',
-  'continue_transcript',
-  'digest',
-  'trigger',
-];
-const MIRRORED = [
-  'initiator',
-  'input',
-  'input_rendered',
-  'input_present',
-  'continue_transcript',
-  'digest',
-] as const;
-
-const hasKeys = (o: JsonObject, keys: readonly string[]) => {
-  const own = Object.keys(o);
-  return own.length === keys.length && own.every((k, i) => k === keys[i]);
-};
-
-function compactContinuity(record: WorkerRecord, full: JsonObject): JsonObject {
-  const { resume, suspension, session, worker } = full;
-  if (!isObject(resume) || !isObject(suspension) || !isObject(session) || !isObject(worker)) return full;
-  if (!hasKeys(full, CONTINUITY_KEYS) || !hasKeys(resume, RESUME_KEYS) || !hasKeys(session, ['id']))
-    return full;
-  if (
-    !same(session.id, full.session_id) ||
-    full.reason !== suspension.reason ||
-    full.turn !== 0 ||
-    full.iteration !== 0
-  )
-    return full;
-  for (const key of MIRRORED) if (!same(full[key], resume[key])) return full;
-  const { input_rendered: rendered, ...r } = resume;
-  // `input_rendered` is left out when it is the text input itself (or null without input).
-  if (rendered !== defaultRendered(r)) r.input_rendered = rendered ?? null;
-  const compact: JsonObject = { '~': 1, s: suspension, r };
-  if (full.session_id !== null) compact.sid = full.session_id ?? null;
-  if (
-    !hasKeys(worker, ['id', 'name', 'mode']) ||
-    worker.id !== record.id ||
-    worker.name !== record.name ||
-    worker.mode !== record.mode
-  )
-    compact.w = worker;
-  const turn = suspension.suspended_at_turn;
-  if (full.suspended_at_turn !== (typeof turn === 'number' ? turn : 0))
-    compact.t = full.suspended_at_turn ?? null;
-  return compact;
-}
-
-function expandContinuity(record: WorkerRecord, c: JsonObject): JsonObject {
-  if (c['~'] !== 1) return c;
-  const s = c.s as JsonObject;
-  const stored = c.r as JsonObject;
-  const resume: JsonObject = {
-    initiator: stored.initiator ?? null,
-    input: stored.input ?? null,
-    input_rendered: 'input_rendered' in stored ? (stored.input_rendered ?? null) : defaultRendered(stored),
-    input_present: stored.input_present ?? null,
-    continue_transcript: stored.continue_transcript ?? null,
-    digest: stored.digest ?? null,
-    trigger: stored.trigger ?? null,
-  };
-  const session = 'sid' in c ? (c.sid ?? null) : null;
-  const turn = s.suspended_at_turn;
-  return {
-    session_id: session,
-    session: { id: session },
-    worker: 'w' in c ? (c.w ?? null) : workerOf(record),
-    suspension: s,
-    reason: s.reason ?? null,
-    suspended_at_turn: 't' in c ? (c.t ?? null) : typeof turn === 'number' ? turn : 0,
-    resume,
-    initiator: resume.initiator ?? null,
-    input: resume.input ?? null,
-    input_rendered: resume.input_rendered ?? null,
-    input_present: resume.input_present ?? null,
-    continue_transcript: resume.continue_transcript ?? null,
-    digest: resume.digest ?? null,
-    turn: 0,
-    iteration: 0,
-  };
-}
-
-/** The usual `input_rendered`: the input when it is text, none without input. */
-function defaultRendered(r: JsonObject): string | null {
-  return r.input_present === true && typeof r.input === 'string' ? r.input : null;
-}
-
-/** Equal JSON values; the same reference (how buildContinuity mirrors them) is the fast path. */
-const same = (a: JsonValue | undefined, b: JsonValue | undefined) =>
-  a === b || (typeof a === 'object' && a !== null && json(a) === json(b));
-
-const workerOf = (record: WorkerRecord): JsonObject => ({
-  id: record.id,
-  name: record.name,
-  mode: record.mode,
-});
-
-const isObject = (v: JsonValue | undefined): v is JsonObject =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
