@@ -2,6 +2,7 @@
 // derived, so the committing consumer, a redelivered job and the reconciler may all run them. The
 // kernel settles the outbox only once they are acknowledged.
 
+import type { RedisClient } from 'bullmq';
 import { jobIds } from './policy/ids.js';
 import { respawnInitiator } from './policy/resume.js';
 import type { Effect, WorkerRecord } from './policy/types.js';
@@ -24,40 +25,25 @@ export class EffectRunner {
     effects: readonly Effect[],
     settle: () => Promise<number>,
   ): Promise<number> {
-    const client = await this.queues.client(record.id);
-    // The adds are written now, in this order; the settle (the store's) goes out after them.
-    const adds: Promise<string>[] = [];
-    for (const effect of effects) {
-      if (effect.kind === 'armTimeout')
-        adds.push(
-          this.queues.sendTimeout(
-            client,
-            { workerId: record.id, epoch: effect.epoch },
-            jobIds.timeout(record.id, effect.epoch),
-            Math.max(0, effect.dueAtMs - this.now()),
-          ),
-        );
-      else if (effect.kind === 'respawn')
-        adds.push(
-          this.queues.sendRespawn(
-            client,
-            { workerId: record.id, version: record.version, initiator: respawnInitiator(record) },
-            jobIds.respawn(record.id, record.version),
-          ),
-        );
-    }
+    const adds = this.send(await this.queues.client(record.id), record, effects);
     const [, settled] = await Promise.all([Promise.all(adds), settle()]);
     return settled;
   }
 
   /** Sends every job-queue effect at once; PostResume is the kernel's (it needs the hooks). */
-  run(record: WorkerRecord, effects: readonly Effect[]): Promise<unknown> {
-    const sent: Promise<void>[] = [];
+  async run(record: WorkerRecord, effects: readonly Effect[]): Promise<void> {
+    await Promise.all(this.send(await this.queues.client(record.id), record, effects));
+  }
+
+  /** Writes the effects' job adds now, in order (BullMQ writes an add before its first await). */
+  private send(client: RedisClient, record: WorkerRecord, effects: readonly Effect[]): Promise<string>[] {
+    const adds: Promise<string>[] = [];
     for (const effect of effects) {
       switch (effect.kind) {
         case 'armTimeout':
-          sent.push(
-            this.queues.addTimeout(
+          adds.push(
+            this.queues.sendTimeout(
+              client,
               { workerId: record.id, epoch: effect.epoch },
               jobIds.timeout(record.id, effect.epoch),
               Math.max(0, effect.dueAtMs - this.now()),
@@ -65,8 +51,9 @@ export class EffectRunner {
           );
           break;
         case 'respawn':
-          sent.push(
-            this.queues.addRespawn(
+          adds.push(
+            this.queues.sendRespawn(
+              client,
               { workerId: record.id, version: record.version, initiator: respawnInitiator(record) },
               jobIds.respawn(record.id, record.version),
             ),
@@ -80,6 +67,6 @@ export class EffectRunner {
         }
       }
     }
-    return sent.length === 1 ? (sent[0] as Promise<void>) : Promise.all(sent);
+    return adds;
   }
 }

@@ -62,31 +62,23 @@ export class QueueSet {
     return this.partition(this.keys.partitionOf(workerId));
   }
 
-  /** Arms a timeout. A job id that exists already is not added again (finished jobs are kept a day). */
-  async addTimeout(job: TimeoutJob, jobId: string, delay: number): Promise<void> {
-    await this.of(job.workerId).timeout.add('timeout', job, { jobId, delay });
-  }
-
-  /** Adds a respawn for the runtime; like every add, once per job id. */
-  async addRespawn(job: RespawnJob, jobId: string): Promise<void> {
-    await this.of(job.workerId).tasks.add('respawn', job, { jobId });
-  }
-
   /** BullMQ's client over the queues' connection (the store's too). */
   async client(workerId: string): Promise<RedisClient> {
     return this.of(workerId).tasks.getBackend().client;
   }
 
   /**
-   * `addTimeout` on `client`, written to the connection before this returns (BullMQ writes an add's
-   * script before its first await), so a command sent next on the same connection runs after it.
+   * Arms a timeout through `client`. A job id that exists already is not added again (finished
+   * jobs are kept a day). The add is written to the connection before this returns (BullMQ writes
+   * an add's script before its first await), so a command sent next on the same connection runs
+   * after it.
    */
   sendTimeout(client: RedisClient, job: TimeoutJob, jobId: string, delay: number): Promise<string> {
     const queue = this.of(job.workerId).timeout;
     return new Job(queue, 'timeout', job, { ...queue.defaultJobOptions, jobId, delay }, jobId).addJob(client);
   }
 
-  /** `addRespawn` on `client`, written before this returns, like `sendTimeout`. */
+  /** Adds a respawn for the runtime through `client`, once per job id, written before this returns. */
   sendRespawn(client: RedisClient, job: RespawnJob, jobId: string): Promise<string> {
     const queue = this.of(job.workerId).tasks;
     return new Job(queue, 'respawn', job, { ...queue.defaultJobOptions, jobId }, jobId).addJob(client);
