@@ -1,13 +1,12 @@
 // A consumer process's parts wired together: per partition, a BullMQ worker for resume requests and
 // one for timeouts (and optionally one for respawns), the kernel, the lock, the reconciler.
-// Connections are one per role: the store's (reads, commits, effects, settles, locks), one blocking
+// Connections are one per role: the store's (reads, commits, settles, locks, queues), one blocking
 // connection per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
 
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { EffectRunner } from '../lib/effects.js';
 import { LockUnavailableError, ResumeProcessorError } from '../lib/errors.js';
 import { type FaultHook, noFaults } from '../lib/faults.js';
 import { ResumeLock } from '../lib/lock/resume-lock.js';
@@ -98,7 +97,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
 
   const store = new WorkerStore({ redis: storeRedis, keys });
   const queues = new QueueSet(storeRedis, keys);
-  const kernel = new Kernel({ store, effects: new EffectRunner(queues) });
+  const kernel = new Kernel({ store });
   const lock = new ResumeLock({ store, quorum, ttlMs: lockTtlMs });
   const engine = new ResumeEngine({
     kernel,

@@ -6,9 +6,8 @@ export const FAULT_POINTS = [
   'after-lock',
   'after-hooks',
   'before-commit',
+  /** The change, its jobs and the lock release are committed (one script); the job is not acked. */
   'after-commit',
-  /** The effects are done, the outbox is not settled yet (with a plan, the settle waits for them). */
-  'after-effects',
   'before-ack',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];

@@ -3,7 +3,6 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { EffectRunner } from '../lib/effects.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../lib/idempotency.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
@@ -118,11 +117,7 @@ class ResumeProducer implements Producer {
     const keys = keySpace(deps.prefix, deps.partitions);
     this.store = new WorkerStore({ redis: deps.redis, keys });
     this.queues = new QueueSet(deps.redis, keys);
-    this.kernel = new Kernel({
-      store: this.store,
-      effects: new EffectRunner(this.queues, deps.clock),
-      now: deps.clock,
-    });
+    this.kernel = new Kernel({ store: this.store, now: deps.clock });
     this.snapshots = new SnapshotPort({ kernel: this.kernel, clock: deps.clock, stateDir: deps.stateDir });
     this.requests = new ResumeRequests({
       store: this.store,

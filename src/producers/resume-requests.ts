@@ -15,6 +15,7 @@ import { invalidResumeInput, missingTarget, snapshotInvalid, unknownWorker } fro
 import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
 import type { JsonValue, ResumeOptions, StoredOutcome } from '../lib/policy/types.js';
 import { type ResumeJob, WorkerIdSchema } from '../lib/queues/catalog.js';
+import { resumeRequestAdd } from '../lib/queues/job-adds.js';
 import type { QueueSet } from '../lib/queues/queues.js';
 import { isSnapshotPath } from '../lib/snapshot/snapshot-files.js';
 import type { WorkerStore } from '../lib/store/worker-store.js';
@@ -49,12 +50,16 @@ export class ResumeRequests {
     const id = isSnapshotPath(target)
       ? await this.importForResume(target)
       : parseInput(WorkerIdSchema, target, 'target');
-    if (!(await this.deps.store.exists(id))) throw unknownWorker(id);
-    if (idempotencyKey !== undefined) return this.keyedResume(id, options, idempotencyKey);
+    if (idempotencyKey !== undefined) {
+      if (!(await this.deps.store.exists(id))) throw unknownWorker(id);
+      return this.keyedResume(id, options, idempotencyKey);
+    }
+    // One script checks that the worker exists and adds the job: one request.
     const jobId = `r-${randomUUID()}`;
-    await this.deps.queues
-      .of(id)
-      .resume.add('resume', { workerId: id, options, requestedAtMs: this.deps.clock() }, { jobId });
+    const now = this.deps.clock();
+    const job: ResumeJob = { workerId: id, options, requestedAtMs: now };
+    if ((await this.deps.store.enqueue(id, resumeRequestAdd(jobId, job), now)) === 'no-worker')
+      throw unknownWorker(id);
     return this.ticket(jobId, id);
   }
 

@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAULT_POINTS } from '../../src/lib/faults.js';
+import { nowFrom } from '../../src/lib/policy/decision.js';
+import { decideResume } from '../../src/lib/policy/resume.js';
+import { parseResumeOptions } from '../../src/lib/policy/resume-options.js';
 import { createHarness, type Harness, waitFor } from '../support/harness.js';
 
 const processState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
@@ -88,49 +91,66 @@ describe('a consumer killed at each step of a resume', () => {
     },
   );
 
-  it('killed after commit with no redelivery possible: the reconciler alone adds the respawn', async () => {
+  it('killed after commit with no redelivery possible: the commit had already added the respawn and released the lock', async () => {
     const victim = await h.spawnConsumer({
       RP_FAULTS: 'crash:after-commit',
-      STALLED_INTERVAL_MS: '1000',
-      LOCK_TTL_MS: '1000',
+      STALLED_INTERVAL_MS: '60000',
+      LOCK_TTL_MS: '60000',
     });
     const w = await h.producer.registerWorker({ name: 'w', task: 't' });
     await h.producer.suspend(w.id, { reason: 'park' });
     const ticket = await h.producer.resume(w.id, 'go');
     await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
-    // Remove the orphaned request so only the reconciler can finish the committed outbox.
+    // The request is never redelivered (its job is removed) and no reconciler runs: what the commit
+    // did is all there is.
     const resume = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
     await h.redis.del(h.keys.queueKey(0, 'resume', `${ticket.jobId}:lock`));
     await resume.remove(ticket.jobId);
     await resume.close();
-    const consumer = await h.startConsumer({
-      lockTtlMs: 1000,
-      stalledIntervalMs: 60_000,
-      reconcileIntervalMs: 200,
-    });
-    await waitFor(
-      'reconciler to finish the outbox',
-      async () => (await h.producer.getRecord(w.id))?.outbox === null,
-    );
-    expect(await h.respawnJobIds()).toHaveLength(1);
-    expect(consumer.reconciler.stats.outboxesFinished).toBe(1);
-  });
-
-  it('killed after commit, then closed by an operator: the close finishes the respawn first', async () => {
-    const victim = await h.spawnConsumer({
-      RP_FAULTS: 'crash:after-commit',
-      STALLED_INTERVAL_MS: '60000',
-      LOCK_TTL_MS: '1000',
-    });
-    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
-    await h.producer.suspend(w.id, { reason: 'park' });
-    await h.producer.resume(w.id, 'go');
-    await waitFor('the victim to die', async () => victim.exitCode !== null || victim.signalCode !== null);
-    expect((await h.producer.getRecord(w.id))?.outbox).not.toBeNull();
+    const r = await h.producer.getRecord(w.id);
+    expect(r).toMatchObject({ status: 'running', outbox: null, history: ['go'] });
+    expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${r?.version}`]);
+    expect(await h.redis.exists(h.store.workerKeys(w.id).lock)).toBe(0);
+    expect(await h.store.countPending()).toBe(0);
+    // The next change needs no lock expiry and finds nothing to finish.
     const closed = await h.producer.close(w.id);
     expect(closed.status).toBe('cancelled');
-    expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${closed.version - 1}`]);
-    expect((await h.producer.getRecord(w.id))?.outbox).toBeNull();
+    expect(await h.respawnJobIds()).toHaveLength(1);
+  });
+
+  it('PostResume hooks left unrun by a dead consumer: the reconciler runs them once and settles', async () => {
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    await h.producer.suspend(w.id, { reason: 'park' });
+    // A commit with a PostResume outbox and nobody to settle it: a consumer that died after commit.
+    const snapshot = await h.store.read(w.id);
+    if (!snapshot) throw new Error('no record');
+    const decision = decideResume(
+      snapshot.record,
+      { options: parseResumeOptions('go'), requestId: 'dead', digest: null, postResume: true },
+      nowFrom(Date.now() - 10_000),
+    );
+    if (decision.kind !== 'commit') throw new Error('expected a commit');
+    const committed = await h.store.commit(snapshot, decision.next, {
+      effects: decision.effects,
+      event: decision.event,
+      requestId: 'dead',
+      nowMs: Date.now() - 10_000,
+    });
+    expect(committed).toMatchObject({ ok: true, outbox: { effects: [{ kind: 'postResume' }] } });
+    const ran: string[] = [];
+    const consumer = await h.startConsumer({
+      lockTtlMs: 1000,
+      reconcileIntervalMs: 200,
+      hooks: { postResume: [(p) => void ran.push(p.worker.id)] },
+    });
+    await waitFor(
+      'the reconciler to settle',
+      async () => (await h.producer.getRecord(w.id))?.outbox === null,
+    );
+    expect(ran).toEqual([w.id]);
+    expect(consumer.reconciler.stats.outboxesFinished).toBe(1);
+    expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${decision.next.version}`]);
+    expect(await h.store.countPending()).toBe(0);
   });
 });
 

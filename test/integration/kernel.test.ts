@@ -1,11 +1,10 @@
 // The kernel against a real Redis: what a commit script writes equals what the decision produced,
-// the indexes follow each transition in the same script, and the cost of a change is what the
-// design says (one commit script, the effects, one settle).
+// the indexes and the jobs follow each transition in the same script, and the cost of a change is
+// what the design says (a resume: the lock-read script and the commit script).
 
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countsByConnection, diffCounts, installRoundTripCounter } from '../../bench/lib/round-trips.js';
-import { EffectRunner } from '../../src/lib/effects.js';
 import { parseResumeConditions } from '../../src/lib/policy/conditions.js';
 import { commit, type Decision, nowFrom } from '../../src/lib/policy/decision.js';
 import { decideFinish } from '../../src/lib/policy/finish.js';
@@ -43,7 +42,7 @@ describe('the kernel on Redis', () => {
   let kernel: Kernel;
   beforeEach(async () => {
     h = await createHarness();
-    kernel = new Kernel({ store: h.store, effects: new EffectRunner(h.queues) });
+    kernel = new Kernel({ store: h.store });
   });
   afterEach(async () => h.close());
 
@@ -83,7 +82,7 @@ describe('the kernel on Redis', () => {
     expect(r.status).toBe('running');
     expect(await h.redis.zscore(h.keys.deadlines(0), id)).toBeNull();
     expect(await h.redis.hget(h.keys.trigger(0, 'review.approved'), id)).toBeNull();
-    // The commit removed the delayed timeout job itself; the effects added the respawn.
+    // The commit removed the delayed timeout job and added the respawn itself.
     expect(await h.queues.of(id).timeout.getJob(timeoutJob)).toBeUndefined();
     expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, r.version))).toBe('waiting');
 
@@ -113,61 +112,104 @@ describe('the kernel on Redis', () => {
     expect((await h.producer.getRecord(w.id))?.latest_error).not.toBe('never written');
   });
 
-  /** A resume committed whose effects nobody has run yet, as a consumer that died right after it. */
-  async function committedResume(id: string) {
+  /** A worker suspended on an event, for a resume decided by hand. */
+  async function suspended(id: string) {
     const at = nowFrom(Date.now());
     await step(id, (r) => decideRegister(r, workerNamed(id), at));
     await step(id, (r) => decideSuspend(r, id, suspend({ on_event: 'go' }), at));
     const snapshot = await h.store.read(id);
+    if (!snapshot) throw new Error('no record');
+    return snapshot;
+  }
+
+  const resumeOf = (record: WorkerRecord, postResume = false) => {
     const decision = decideResume(
-      snapshot?.record as WorkerRecord,
-      { options: parseResumeOptions('go'), requestId: `req-${id}`, digest: null },
-      at,
+      record,
+      { options: parseResumeOptions('go'), requestId: `req-${record.id}`, digest: null, postResume },
+      nowFrom(Date.now()),
     );
     if (decision.kind !== 'commit') throw new Error(`expected a commit, got ${decision.kind}`);
+    return decision;
+  };
+
+  it('a commit enqueues its respawn, releases the lock and keeps the idempotency outcome in the same script; a lost CAS does none of it', async () => {
+    const id = 'k-ends';
+    const snapshot = await suspended(id);
+    const lock = h.store.workerKeys(id).lock;
+    await h.redis.set(lock, 'mine', 'PX', 60_000);
+    const decision = resumeOf(snapshot.record);
+    const change = {
+      effects: decision.effects,
+      event: decision.event,
+      requestId: 'req',
+      nowMs: Date.now(),
+      releaseLock: 'mine',
+      idempotency: { keyHash: 'kh', value: '{"first":true}', ttlMs: 60_000 },
+    };
+    // Against a record that moved on (the version read is stale): nothing at all is written.
+    const stale = { ...snapshot, record: { ...snapshot.record, version: snapshot.record.version - 1 } };
+    expect(await h.store.commit(stale, decision.next, change)).toMatchObject({ ok: false });
+    expect(await h.redis.get(lock)).toBe('mine');
+    expect(await h.store.idempotencyRecord(id, 'kh')).toBeNull();
+    expect(await h.queues.of(id).tasks.getJob(jobIds.respawn(id, decision.next.version))).toBeUndefined();
+
+    expect(await h.store.commit(snapshot, decision.next, change)).toEqual({ ok: true, outbox: null });
+    expect(await h.redis.get(lock)).toBeNull();
+    expect(await h.store.idempotencyRecord(id, 'kh')).toBe('{"first":true}');
+    const respawn = await h.queues.of(id).tasks.getJob(jobIds.respawn(id, decision.next.version));
+    expect(respawn?.data).toEqual({ workerId: id, version: decision.next.version, initiator: 'operator' });
+    expect(await respawn?.getState()).toBe('waiting');
+    expect(await h.store.countPending()).toBe(0);
+  });
+
+  it('PostResume hooks are the only outbox: the commit keeps the lock, the settle clears the outbox and releases it', async () => {
+    const id = 'k-post';
+    const snapshot = await suspended(id);
+    const decision = resumeOf(snapshot.record, true);
     const committed = await h.store.commit(snapshot, decision.next, {
       effects: decision.effects,
       event: decision.event,
-      requestId: `req-${id}`,
+      requestId: 'req',
       nowMs: Date.now(),
     });
     if (!committed.ok || !committed.outbox) throw new Error('expected a commit with an outbox');
-    return { record: decision.next, outbox: committed.outbox };
-  }
-
-  it('the settle sent right behind the effects settles only when their jobs exist', async () => {
-    const id = 'k-pipe';
-    const { record, outbox } = await committedResume(id);
-    const effects = new EffectRunner(h.queues);
-    const settle = () => h.store.settle(id, outbox.version, null, outbox.effects);
-    // The settle alone: the respawn job it vouches for is not there, so nothing changes.
-    expect(await effects.runThenSettle(record, [], settle)).toBe(-1);
-    expect((await h.store.read(id))?.record.outbox).toEqual(outbox);
+    expect(committed.outbox.effects).toEqual([{ kind: 'postResume' }]);
+    // The respawn is there already; only the hooks wait.
+    expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, decision.next.version))).toBe(
+      'waiting',
+    );
     expect(await h.store.countPending()).toBe(1);
-    // With the add written just ahead of it: added, then settled.
-    expect(await effects.runThenSettle(record, outbox.effects, settle)).toBe(1);
+    const lock = h.store.workerKeys(id).lock;
+    await h.redis.set(lock, 'holder', 'PX', 60_000);
+    expect(await h.store.settle(decision.next, committed.outbox, 'holder', Date.now())).toBe(1);
     expect((await h.store.read(id))?.record.outbox).toBeNull();
     expect(await h.store.countPending()).toBe(0);
-    expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, outbox.version))).toBe('waiting');
+    expect(await h.redis.get(lock)).toBeNull();
+    // A second settle of the same outbox changes nothing.
+    expect(await h.store.settle(decision.next, committed.outbox, null, Date.now())).toBe(0);
   });
 
-  it('the settles asked for in one turn go out as one script, each with its own answer', async () => {
-    installRoundTripCounter();
-    const a = await committedResume('k-batch-a');
-    const b = await committedResume('k-batch-b');
-    await new EffectRunner(h.queues).run(a.record, a.outbox.effects); // only a's respawn is added
-    const before = countsByConnection().unnamed;
-    const replies = await Promise.all([
-      h.store.settle('k-batch-a', a.outbox.version, null, a.outbox.effects),
-      h.store.settle('k-batch-b', b.outbox.version, null, b.outbox.effects),
-    ]);
-    const after = countsByConnection().unnamed;
-    if (!before || !after) throw new Error('no counts for the connection');
-    expect(diffCounts(after, before)).toMatchObject({ roundTrips: 1, byName: { 'evalsha:rpSettle': 1 } });
-    expect(replies).toEqual([1, -1]);
-    expect((await h.store.read('k-batch-a'))?.record.outbox).toBeNull();
-    expect((await h.store.read('k-batch-b'))?.record.outbox).toEqual(b.outbox);
-    expect(await h.store.countPending()).toBe(1);
+  it('an outbox that still names jobs (written before commits enqueued their own) gets them from the settle, once', async () => {
+    const id = 'k-legacy';
+    const snapshot = await suspended(id);
+    const decision = resumeOf(snapshot.record);
+    const committed = await h.store.commit(snapshot, decision.next, {
+      effects: [],
+      event: decision.event,
+      requestId: 'req',
+      nowMs: Date.now(),
+    });
+    expect(committed.ok).toBe(true);
+    const respawnId = jobIds.respawn(id, decision.next.version);
+    expect(await h.queues.of(id).tasks.getJob(respawnId)).toBeUndefined();
+    const legacy = {
+      version: decision.next.version,
+      requestId: 'req',
+      effects: [{ kind: 'respawn' as const }],
+    };
+    for (let i = 0; i < 2; i++) await h.store.settle(decision.next, legacy, null, Date.now());
+    expect(await h.queues.of(id).tasks.getJobState(respawnId)).toBe('waiting');
+    expect(await h.queues.of(id).tasks.getWaitingCount()).toBe(1);
   });
 
   it('the event log keeps the last 32 events', async () => {
@@ -223,7 +265,7 @@ describe('partitions', () => {
 });
 
 describe('requests per resume', () => {
-  it('a resume costs the consumer four commands on its store connection: lock+read, commit, respawn ‖ settle', async () => {
+  it('a resume costs the consumer two commands on its store connection: lock+read, then the commit', async () => {
     installRoundTripCounter();
     const h = await createHarness();
     try {
@@ -239,13 +281,9 @@ describe('requests per resume', () => {
       const after = countsByConnection()['rp-store'];
       if (!before || !after) throw new Error('no counts for the store connection');
       const diff = diffCounts(after, before);
-      expect(diff.roundTrips).toBe(4);
-      expect(diff.byName).toEqual({
-        'evalsha:rpLockRead': 1,
-        'evalsha:rpCommit': 1,
-        'evalsha:addStandardJob': 1,
-        'evalsha:rpSettle': 1,
-      });
+      expect(diff.roundTrips).toBe(2);
+      expect(diff.byName).toEqual({ 'evalsha:rpLockRead': 1, 'evalsha:rpCommit': 1 });
+      expect(await h.respawnJobIds()).toHaveLength(2);
     } finally {
       await h.close();
     }

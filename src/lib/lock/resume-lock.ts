@@ -5,8 +5,8 @@
 // Two forms of the same Redlock algorithm (a random value set with NX PX, extended and released by
 // compare-and-set on that value):
 //  - one lock server (the default): the lock key lives in the worker's partition, taken by the
-//    script that reads the record and released by the script that settles the commit, so it costs
-//    no request of its own;
+//    script that reads the record and released by the script that commits the change (or settles
+//    its outbox), so it costs no request of its own;
 //  - a quorum (REDLOCK_URLS): @sesamecare-oss/redlock over independent servers, a majority needed.
 
 import { randomUUID } from 'node:crypto';
@@ -30,11 +30,13 @@ export interface Lease {
   /** Throws when an extension failed (the lock may be someone else's now): call it before a commit. */
   check(): void;
   /**
-   * Stops extending and returns the lock's value when the store's settle script can release it
-   * (one lock server); null when `release()` must do it (a quorum).
+   * The lock's value when a store script can release it (one lock server: the commit or the
+   * settle does); null when `release()` must (a quorum).
    */
-  handOff(): string | null;
-  /** Releases the lock; a lease already released or handed off is left alone. */
+  readonly value: string | null;
+  /** A store script released the lock: stop extending it; `release()` does nothing more. */
+  released(): void;
+  /** Releases the lock; a lease already released is left alone. */
   release(): Promise<void>;
 }
 
@@ -153,11 +155,11 @@ export class ResumeLock {
       check() {
         if (held.lost) throw held.lost;
       },
-      handOff: () => {
-        if (holder.value === null || ended) return null;
+      value: holder.value,
+      released: () => {
+        if (ended) return;
         ended = true;
         this.unhold(held);
-        return holder.value;
       },
       release: async () => {
         if (ended) return;

@@ -2,17 +2,10 @@
 // prefix, so a resume's queue keys share the hash slot of its worker's keys. Queues are typed by
 // the job catalog and made on first use (a deployment may have many partitions).
 
-import { Job, Queue, type RedisClient } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '../store/keys.js';
-import {
-  type JobCatalog,
-  jobDefaults,
-  QUEUE_NAMES,
-  type QueueName,
-  type RespawnJob,
-  type TimeoutJob,
-} from './catalog.js';
+import { type JobCatalog, jobDefaults, QUEUE_NAMES, type QueueName } from './catalog.js';
 
 export type CatalogQueue<Q extends QueueName> = Queue<
   JobCatalog[Q]['data'],
@@ -60,28 +53,6 @@ export class QueueSet {
 
   of(workerId: string): PartitionQueues {
     return this.partition(this.keys.partitionOf(workerId));
-  }
-
-  /** BullMQ's client over the queues' connection (the store's too). */
-  async client(workerId: string): Promise<RedisClient> {
-    return this.of(workerId).tasks.getBackend().client;
-  }
-
-  /**
-   * Arms a timeout through `client`. A job id that exists already is not added again (finished
-   * jobs are kept a day). The add is written to the connection before this returns (BullMQ writes
-   * an add's script before its first await), so a command sent next on the same connection runs
-   * after it.
-   */
-  sendTimeout(client: RedisClient, job: TimeoutJob, jobId: string, delay: number): Promise<string> {
-    const queue = this.of(job.workerId).timeout;
-    return new Job(queue, 'timeout', job, { ...queue.defaultJobOptions, jobId, delay }, jobId).addJob(client);
-  }
-
-  /** Adds a respawn for the runtime through `client`, once per job id, written before this returns. */
-  sendRespawn(client: RedisClient, job: RespawnJob, jobId: string): Promise<string> {
-    const queue = this.of(job.workerId).tasks;
-    return new Job(queue, 'respawn', job, { ...queue.defaultJobOptions, jobId }, jobId).addJob(client);
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,14 @@
 // The arguments of one commit script (commit.lua): from the record as read and the record decided,
-// which fields changed, which indexes move, which trigger bindings and which ended timeout job go.
+// which fields changed, which indexes move, which trigger bindings and which ended timeout job go,
+// which jobs the change enqueues, and what ends the request (lock release, idempotency outcome).
 // Pure: the store sends it.
 
 import type { LifecycleEvent } from '../policy/decision.js';
 import { jobIds } from '../policy/ids.js';
 import type { Effect, Outbox, WorkerRecord } from '../policy/types.js';
 import { QUEUE_NAMES } from '../queues/catalog.js';
+import { effectJobs, processEffects } from '../queues/job-adds.js';
+import { jobCalls } from './job-call.js';
 import type { KeySpace } from './keys.js';
 import { diffFields, encodeNext, type Fields, NAME_END, SEGMENT } from './record-codec.js';
 import type { ScriptArgs } from './scripts.js';
@@ -15,6 +18,13 @@ export interface CommitChange {
   event: LifecycleEvent;
   requestId: string;
   nowMs: number;
+  /**
+   * The lock's value, when this commit ends the request (no outbox left): the script releases the
+   * lock if the value still holds it.
+   */
+  releaseLock?: string;
+  /** The request's idempotency outcome, kept by the script (first one wins). */
+  idempotency?: { keyHash: string; value: string; ttlMs: number };
 }
 
 export function commitCall(
@@ -24,10 +34,9 @@ export function commitCall(
   change: CommitChange,
   eventsKept: number,
 ): { keys: string[]; args: ScriptArgs; outbox: Outbox | null } {
+  const left = processEffects(change.effects);
   const outbox: Outbox | null =
-    change.effects.length > 0
-      ? { version: next.version, requestId: change.requestId, effects: change.effects }
-      : null;
+    left.length > 0 ? { version: next.version, requestId: change.requestId, effects: left } : null;
   const fields = encodeNext(prev, next, outbox);
   const { set, del } = diffFields(prev?.fields ?? null, fields);
   const id = next.id;
@@ -38,12 +47,15 @@ export function commitCall(
   const drop = from.topics.filter((t) => !to.topics.includes(t));
   const add = to.epoch === from.epoch ? to.topics.filter((t) => !from.topics.includes(t)) : to.topics;
   const endedTimeout = endedTimeoutJob(before, next);
+  const jobs = jobCalls(keys, p, effectJobs(next, change.effects, change.nowMs));
+  const idem = change.idempotency;
   const scriptKeys = [
     keys.doc(id),
     keys.status(p, before?.status ?? next.status),
     keys.status(p, next.status),
     keys.deadlines(p),
     keys.pending(p),
+    keys.lock(id),
     ...(endedTimeout
       ? [
           keys.queueKey(p, QUEUE_NAMES.timeout, 'delayed'),
@@ -53,6 +65,8 @@ export function commitCall(
       : []),
     ...drop.map((t) => keys.trigger(p, t)),
     ...add.map((t) => keys.trigger(p, t)),
+    ...(idem ? [keys.idempotency(id, idem.keyHash)] : []),
+    ...jobs.keys,
   ];
   const event = JSON.stringify(
     change.event.data
@@ -74,6 +88,12 @@ export function commitCall(
     endedTimeout ?? '',
     set.map(([name, value]) => name + NAME_END + value).join(SEGMENT),
     del.join(SEGMENT),
+    change.releaseLock ?? '',
+    idem?.value ?? '',
+    idem?.ttlMs ?? '',
+    jobs.count,
+    change.nowMs,
+    ...jobs.args,
   ];
   return { keys: scriptKeys, args, outbox };
 }

@@ -1,20 +1,22 @@
 // The transition kernel: the one way a worker's state changes (DESIGN §5).
 //
-//   read (finishing any outbox left on the record) → decide (pure) → commit (one script: CAS,
-//   changed fields, event, indexes, outbox) → effects ‖ settle (outbox cleared, lock released)
+//   read (finishing any outbox left on the record) → decide (pure) → commit
 //
-// A lost compare-and-set reads again and decides again, up to one bound; then HARN-SUS-006 with
-// the status the record really has. With a lock (consumers), one script takes it and reads the
-// record, and the settle script releases it: the lock costs no request of its own.
+// The commit is one script: the version CAS, the changed fields, the event, the indexes, the jobs
+// the change implies (respawn, timeout), the lock's release and the idempotency outcome. Only
+// PostResume hooks, which a script cannot run, are left in an outbox: the consumer runs them and a
+// settle script clears it (and releases the lock then). A lost compare-and-set reads again and
+// decides again, up to one bound; then HARN-SUS-006 with the status the record really has. With a
+// lock (consumers), one script takes it and reads the record: a resume is two requests.
 
 import { randomUUID } from 'node:crypto';
-import type { EffectRunner } from '../effects.js';
 import type { ResumeProcessorError } from '../errors.js';
-import { type FaultHook, noFaults } from '../faults.js';
+import type { FaultHook } from '../faults.js';
 import type { Lease, ResumeLock } from '../lock/resume-lock.js';
 import { type Decision, type Now, nowFrom } from '../policy/decision.js';
 import { versionConflict } from '../policy/messages.js';
 import type { Outbox, WorkerRecord } from '../policy/types.js';
+import { processEffects } from '../queues/job-adds.js';
 import type { Snapshot, WorkerStore } from './worker-store.js';
 
 export const MAX_COMMIT_ATTEMPTS = 8;
@@ -51,7 +53,6 @@ export interface ApplyOptions<Info> {
 
 export interface KernelDeps {
   store: WorkerStore;
-  effects: EffectRunner;
   now?: () => number;
 }
 
@@ -59,12 +60,10 @@ const noFault: FaultHook = () => {};
 
 export class Kernel {
   readonly store: WorkerStore;
-  private readonly effects: EffectRunner;
   private readonly now: () => number;
 
   constructor(deps: KernelDeps) {
     this.store = deps.store;
-    this.effects = deps.effects;
     this.now = deps.now ?? Date.now;
   }
 
@@ -105,11 +104,25 @@ export class Kernel {
 
         lease?.check();
         fault('before-commit');
+        const nowMs = this.now();
+        // Without an outbox left, the commit ends the request itself: it releases a lock kept with
+        // the worker and keeps the idempotency outcome.
+        const ends = processEffects(decision.effects).length === 0;
+        const applied: Applied<Info> = {
+          kind: 'committed',
+          record: decision.next,
+          previous: snapshot?.record ?? null,
+          postResumeErrors: [],
+        };
+        const idem = ends ? remembered(opts.idempotency, applied) : undefined;
+        const releaseLock = ends ? (lease?.value ?? undefined) : undefined;
         const result = await this.store.commit(snapshot, decision.next, {
           effects: decision.effects,
           event: decision.event,
           requestId,
-          nowMs: this.now(),
+          nowMs,
+          ...(releaseLock ? { releaseLock } : {}),
+          ...(idem ? { idempotency: idem } : {}),
         });
         if (!result.ok) {
           if (attempt >= MAX_COMMIT_ATTEMPTS) {
@@ -124,68 +137,45 @@ export class Kernel {
           }
           continue;
         }
+        if (releaseLock) lease?.released();
         fault('after-commit');
-        const applied: Applied<Info> = {
-          kind: 'committed',
-          record: decision.next,
-          previous: snapshot?.record ?? null,
-          postResumeErrors: [],
-        };
-        await this.runOutbox(decision.next, result.outbox, lease, opts, applied);
+        if (result.outbox) await this.runOutbox(decision.next, result.outbox, lease, opts, applied);
         return applied;
       }
     } finally {
-      // Every path has released it already but a throw (release and handOff are idempotent).
+      // Every path has released it already but a throw (release is idempotent).
       await lease?.release();
     }
   }
 
   /**
-   * Runs a committed record's outbox, then settles it (the settle script also releases a lock kept
-   * with the worker) and records the idempotency outcome. The settle waits for the effects'
-   * acknowledgement: an effect that failed leaves the outbox for a retry or the reconciler.
-   *
-   * Without PostResume hooks to run between them (and without a fault plan, whose `after-effects`
-   * step lies between them), the settle goes out right behind the effects, without waiting for
-   * their replies: it checks in Redis that the effects' jobs exist, so it still settles only what
-   * is done. When it finds one missing, the effects are sent again and settled the slow way.
+   * Runs what a committed record's outbox holds (PostResume hooks), then settles it: the settle
+   * script clears the outbox (while the record is still at its version), releases a lock kept with
+   * the worker, and adds any job an outbox written before commits enqueued their own still names.
+   * Then the idempotency outcome is kept. Hooks that throw are reported, never retried: the resume
+   * stands. A crash before the settle leaves the outbox to a redelivery or the reconciler.
    */
   private async runOutbox<Info>(
     record: WorkerRecord,
-    outbox: Outbox | null,
+    outbox: Outbox,
     lease: Lease | undefined,
     opts: ApplyOptions<Info>,
     applied: Applied<Info> | null,
   ): Promise<void> {
-    const hooks = outbox?.effects.some((e) => e.kind === 'postResume') ? opts.postResume : undefined;
-    const pipelined = outbox !== null && !hooks && (opts.fault ?? noFaults) === noFaults;
-    if (outbox && !pipelined) {
-      await this.effects.run(record, outbox.effects);
-      opts.fault?.('after-effects');
-      if (hooks) {
-        const errors = await hooks(record);
-        if (applied?.kind === 'committed') applied.postResumeErrors = errors;
-      }
+    if (opts.postResume && outbox.effects.some((e) => e.kind === 'postResume')) {
+      const errors = await opts.postResume(record);
+      if (applied?.kind === 'committed') applied.postResumeErrors = errors;
     }
-    const handedOff = outbox ? (lease?.handOff() ?? null) : null;
-    const sent: Promise<unknown>[] = [];
-    if (outbox && pipelined) sent.push(this.runThenSettle(record, outbox, handedOff));
-    else if (outbox) sent.push(this.store.settle(record.id, outbox.version, handedOff));
-    if (applied) sent.push(...this.closing(record.id, applied, handedOff === null ? lease : undefined, opts));
-    await Promise.all(sent);
-  }
-
-  private async runThenSettle(record: WorkerRecord, outbox: Outbox, lockValue: string | null): Promise<void> {
-    const settle = () => this.store.settle(record.id, outbox.version, lockValue, outbox.effects);
-    if ((await this.effects.runThenSettle(record, outbox.effects, settle)) !== -1) return;
-    await this.effects.run(record, outbox.effects);
-    await this.store.settle(record.id, outbox.version, lockValue);
+    const lockValue = lease?.value ?? null;
+    await this.store.settle(record, outbox, lockValue, this.now());
+    if (lockValue) lease?.released();
+    if (applied) await this.finish(record.id, applied, lease, opts);
   }
 
   /** An outbox another commit left (its committer died before settling): finish it first. */
   private async settleLeftover<Info>(snapshot: Snapshot, opts: ApplyOptions<Info>): Promise<Snapshot> {
-    const { fault: _none, ...rest } = opts;
-    await this.runOutbox(snapshot.record, snapshot.record.outbox, undefined, rest, null);
+    const outbox = snapshot.record.outbox;
+    if (outbox) await this.runOutbox(snapshot.record, outbox, undefined, opts, null);
     const fields = new Map(snapshot.fields);
     fields.delete('ob');
     return { record: { ...snapshot.record, outbox: null }, fields };
@@ -209,10 +199,8 @@ export class Kernel {
     opts: ApplyOptions<Info>,
   ): Promise<unknown>[] {
     const sent: Promise<unknown>[] = [];
-    const idem = opts.idempotency;
-    const value = idem && applied.kind !== 'replayed' ? idem.remember(applied) : null;
-    if (idem && value !== null)
-      sent.push(this.store.rememberIdempotency(workerId, idem.keyHash, value, idem.ttlMs));
+    const idem = remembered(opts.idempotency, applied);
+    if (idem) sent.push(this.store.rememberIdempotency(workerId, idem.keyHash, idem.value, idem.ttlMs));
     if (lease) sent.push(lease.release());
     return sent;
   }
@@ -242,4 +230,14 @@ export class Kernel {
     if (opts.idempotency) return this.store.readWithIdempotency(workerId, opts.idempotency.keyHash);
     return this.store.read(workerId).then((s) => [s, null]);
   }
+}
+
+/** The outcome to keep for the request's idempotency key, if it has one and it is kept. */
+function remembered<Info>(
+  idem: Idempotency<Info> | undefined,
+  applied: Applied<Info>,
+): { keyHash: string; value: string; ttlMs: number } | undefined {
+  if (!idem || applied.kind === 'replayed') return undefined;
+  const value = idem.remember(applied);
+  return value === null ? undefined : { keyHash: idem.keyHash, value, ttlMs: idem.ttlMs };
 }

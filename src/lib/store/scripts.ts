@@ -1,13 +1,17 @@
 // The store's Lua scripts (one file each in ./lua, with a KEYS/ARGV/returns header), defined once
-// per connection with defineCommand, and the typed commands they become.
+// per connection with defineCommand, and the typed commands they become. A line `-- @include name`
+// stands for ./lua/includes/name.lua (functions several scripts share).
 
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-const lua = (name: string) => readFileSync(new URL(`./lua/${name}`, import.meta.url), 'utf8');
+const read = (path: string) => readFileSync(new URL(`./lua/${path}`, import.meta.url), 'utf8');
+const lua = (name: string) =>
+  read(name).replace(/^-- @include ([a-z-]+)$/gm, (_, include: string) => read(`includes/${include}.lua`));
 const SCRIPTS = {
   rpCommit: { lua: lua('commit.lua') },
   rpSettle: { lua: lua('settle.lua') },
+  rpEnqueue: { lua: lua('enqueue.lua') },
   rpLockRead: { lua: lua('lock-read.lua') },
   rpExtendLock: { numberOfKeys: 1, lua: lua('extend-lock-1.lua') },
   rpReleaseLock: { numberOfKeys: 1, lua: lua('release-lock-1.lua') },
@@ -18,7 +22,8 @@ const SCRIPTS = {
 export type ScriptArgs = (string | number)[];
 export interface ScriptedRedis extends Redis {
   rpCommit(numberOfKeys: number, ...args: ScriptArgs): Promise<[number, number, string?]>;
-  rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number[]>;
+  rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
+  rpEnqueue(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
   rpLockRead(numberOfKeys: number, ...args: ScriptArgs): Promise<[0] | [1, string | null, string | null]>;
   rpExtendLock(...args: ScriptArgs): Promise<number>;
   rpReleaseLock(...args: ScriptArgs): Promise<number>;

@@ -1,17 +1,19 @@
 // Worker state in Redis, and every key that holds it (DESIGN §5). One Lua script per commit does
-// the version compare-and-set, writes the changed fields, appends the event, moves the indexes and
-// records the outbox; `settle` clears the outbox after the effects. Nothing outside src/lib/store/
-// names a key; callers use these methods. Scripts are loaded once per connection (defineCommand).
+// the version compare-and-set, writes the changed fields, appends the event, moves the indexes,
+// enqueues the jobs the change implies and ends the request (lock, idempotency outcome); only
+// PostResume hooks are left in an outbox, which `settle` clears after them. Nothing outside
+// src/lib/store/ names a key; callers use these methods. Scripts are loaded once per connection
+// (defineCommand).
 
 import type { Redis } from 'ioredis';
-import { jobIds } from '../policy/ids.js';
-import type { Effect, Outbox, WorkerRecord, WorkerStatus } from '../policy/types.js';
+import type { Outbox, WorkerRecord, WorkerStatus } from '../policy/types.js';
 import { QUEUE_NAMES } from '../queues/catalog.js';
+import { effectJobs, type JobAdd } from '../queues/job-adds.js';
 import { type CommitChange, commitCall } from './commit-call.js';
+import { jobCalls } from './job-call.js';
 import { allPartitions, type KeySpace } from './keys.js';
 import { decodeRecord, EVENTS_FIELD, type Fields, splitDocument } from './record-codec.js';
 import { type ScriptedRedis, withScripts } from './scripts.js';
-import { SettleBatches } from './settle-batches.js';
 
 /** A record as read, with its stored fields: a commit sends only what differs from them. */
 export interface Snapshot {
@@ -36,10 +38,7 @@ export interface TriggerBinding {
 }
 
 export interface WorkerStoreOptions {
-  /**
-   * Reads, commits, settles. The effects must go out on this same connection (the queues'), so a
-   * settle sent after them reaches Redis after them.
-   */
+  /** Reads, commits (with their job adds), settles. */
   redis: Redis;
   keys: KeySpace;
   /** Lifecycle events kept per worker (default 32). */
@@ -50,11 +49,9 @@ export class WorkerStore {
   readonly keys: KeySpace;
   private readonly redis: ScriptedRedis;
   private readonly eventsKept: number;
-  private readonly settles: SettleBatches;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
-    this.settles = new SettleBatches(this.redis);
     this.keys = opts.keys;
     this.eventsKept = opts.eventsKept ?? 32;
   }
@@ -128,35 +125,58 @@ export class WorkerStore {
   }
 
   /**
-   * Clears the outbox written at `version` and its pending mark; with `lockValue`, the same script
-   * releases the worker's lock. Sent on the effects' connection, after them. With `effects`, it
-   * first checks that the jobs they add exist, and answers -1 without changing anything when one
-   * does not: sent right behind the adds, without waiting for them, it settles only what is done.
-   * The settles asked for within one turn go out together (`SettleBatches`).
+   * Clears the outbox `record` holds (once its PostResume hooks ran) and its pending mark, while the
+   * record is still at the outbox's version; with `lockValue`, the same script releases the worker's
+   * lock. Jobs an outbox still names (written before commits enqueued their own) are added first.
+   * Resolves 1 when settled, 0 when the record moved on or holds no outbox.
    */
-  settle(
+  settle(record: WorkerRecord, outbox: Outbox, lockValue: string | null, nowMs: number): Promise<number> {
+    return this.settleCall(
+      record.id,
+      outbox.version,
+      lockValue,
+      effectJobs(record, outbox.effects, nowMs),
+      nowMs,
+    );
+  }
+
+  private settleCall(
     id: string,
     version: number,
-    lockValue: string | null = null,
-    effects: readonly Effect[] = [],
+    lockValue: string | null,
+    adds: readonly JobAdd[],
+    nowMs: number,
   ): Promise<number> {
     const p = this.keys.partitionOf(id);
-    const jobs: string[] = [];
-    for (const effect of effects) {
-      if (effect.kind === 'respawn')
-        jobs.push(this.keys.queueKey(p, QUEUE_NAMES.tasks, jobIds.respawn(id, version)));
-      else if (effect.kind === 'armTimeout')
-        jobs.push(this.keys.queueKey(p, QUEUE_NAMES.timeout, jobIds.timeout(id, effect.epoch)));
-    }
-    return this.settles.add(p, this.keys.pending(p), {
-      keys: [this.keys.doc(id), this.keys.lock(id), ...jobs],
-      args: [version, id, lockValue ?? '', jobs.length],
-    });
+    const jobs = jobCalls(this.keys, p, adds);
+    const keys = [this.keys.doc(id), this.keys.lock(id), this.keys.pending(p), ...jobs.keys];
+    return this.redis.rpSettle(
+      keys.length,
+      ...keys,
+      version,
+      id,
+      lockValue ?? '',
+      nowMs,
+      jobs.count,
+      ...jobs.args,
+    );
+  }
+
+  /**
+   * Adds a request job for worker `id` if the worker exists, in one script (the job goes on the
+   * worker's partition's queue). 'added', 'exists' (a job with that id is there already) or
+   * 'no-worker' (nothing added).
+   */
+  async enqueue(id: string, add: JobAdd, nowMs: number): Promise<'added' | 'exists' | 'no-worker'> {
+    const jobs = jobCalls(this.keys, this.keys.partitionOf(id), [add]);
+    const keys = [this.keys.doc(id), ...jobs.keys];
+    const reply = await this.redis.rpEnqueue(keys.length, ...keys, nowMs, ...jobs.args);
+    return reply === 1 ? 'added' : reply === 0 ? 'exists' : 'no-worker';
   }
 
   /** Drops the pending mark of a worker whose outbox is gone (the reconciler's cleanup). */
   async clearPendingMark(id: string): Promise<void> {
-    await this.settle(id, -1);
+    await this.settleCall(id, -1, null, [], 0);
   }
 
   /** The stored first outcome of an idempotency key (raw JSON), or null. */

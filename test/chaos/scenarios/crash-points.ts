@@ -37,8 +37,7 @@ export function crashCases(size: Size): CrashCase[] {
     point,
     path: 'resume',
   }));
-  const timeoutPoints =
-    size === 'full' ? ['after-lock', 'after-commit', 'after-effects', 'before-ack'] : ['after-commit'];
+  const timeoutPoints = size === 'full' ? ['after-lock', 'after-commit', 'before-ack'] : ['after-commit'];
   for (const point of timeoutPoints)
     cases.push({ name: `timeout-resume/${point}`, point, path: 'timeout-resume' });
   for (const point of size === 'full' ? ['after-lock', 'after-commit', 'before-ack'] : ['after-commit'])

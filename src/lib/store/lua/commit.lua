@@ -1,8 +1,10 @@
 --[[
   Commits one worker transition atomically: the version compare-and-set, the changed fields of the
   record document, the lifecycle event, the indexes the change moves, the delayed timeout job of a
-  suspension the change ends, and the outbox. Every key is in the worker's partition (one hash
-  slot, the partition's BullMQ queues included).
+  suspension the change ends, the jobs the change implies (a respawn, a new timeout), and what ends
+  the request: the worker's lock released and the idempotency outcome kept. Only effects a script
+  cannot run (PostResume hooks) are left in the outbox, for the settle. Every key is in the worker's
+  partition (one hash slot, the partition's BullMQ queues included).
 
   The document is `name \31 value` segments joined by \30; `v` and `s` come first.
 
@@ -11,10 +13,13 @@
   KEYS[3]  status index (set) the worker enters
   KEYS[4]  deadline index (zset: worker id -> deadline ms of the armed timeout)
   KEYS[5]  pending index (zset: worker id -> ms of a commit whose outbox is not settled yet)
-  KEYS[6..8] with ARGV[13]: the timeout queue's delayed zset, and the ended suspension's timeout job
-           hash and its log list (BullMQ's keys)
-  KEYS[6 or 9 ..] trigger bindings (hash per topic: worker id -> epoch): ARGV[9] to drop, then
-           ARGV[10] to add
+  KEYS[6]  the worker's lock
+  then, in this order, as ARGV says:
+    the timeout queue's delayed zset, and the ended suspension's timeout job hash and its log list
+      (BullMQ's keys; only with ARGV[12])
+    trigger bindings (hash per topic: worker id -> epoch): ARGV[9] to drop, then ARGV[10] to add
+    the idempotency record (only with ARGV[16])
+    7 keys per job to add (ARGV[18]): job hash, wait, delayed, active, meta, events, marker
 
   ARGV[1]  expected version ("" = the worker must not exist yet)
   ARGV[2]  new version
@@ -23,7 +28,7 @@
   ARGV[5]  event line ("" = none), appended to the `ev` segment
   ARGV[6]  how many event lines the log keeps
   ARGV[7]  deadline: "" unchanged, "-" removed, else the new deadline ms
-  ARGV[8]  pending mark: "" when the commit has no outbox, else now ms
+  ARGV[8]  pending mark: "" when the commit leaves no outbox, else now ms
   ARGV[9]  number of trigger bindings to drop
   ARGV[10] number of trigger bindings to add
   ARGV[11] epoch the added bindings point at
@@ -32,10 +37,17 @@
   ARGV[13] the fields to write, in the document's own format (`name \31 value` joined by \30; a name
            "+h" appends the value as one more element of the JSON array in `h`)
   ARGV[14] the names of the fields to delete, joined by \30
+  ARGV[15] the lock's value: released when it still holds the lock ("" = keep the lock)
+  ARGV[16] the idempotency outcome to keep (SET NX: the first one wins; "" = none)
+  ARGV[17] how long it is kept (ms)
+  ARGV[18] number of jobs to add
+  ARGV[19] the jobs' timestamp (now ms)
+  ARGV[20..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms
 
   Returns {1, new version} when committed; {0, current version or -1, current status or ""} when
-  the stored version is not the expected one.
+  the stored version is not the expected one (nothing is written, the lock is kept).
 ]]
+-- @include add-job
 local SEG, SEP = '\30', '\31'
 local id = ARGV[4]
 local doc = redis.call('GET', KEYS[1])
@@ -125,12 +137,19 @@ elseif ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[4], ARGV[7], id)
 end
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[5], ARGV[8], id) end
-local t = 5
+local t = 6
 if ARGV[12] ~= '' then
-  t = 8
-  if redis.call('ZREM', KEYS[6], ARGV[12]) == 1 then redis.call('DEL', KEYS[7], KEYS[8]) end
+  t = 9
+  if redis.call('ZREM', KEYS[7], ARGV[12]) == 1 then redis.call('DEL', KEYS[8], KEYS[9]) end
 end
 local drops, adds = tonumber(ARGV[9]), tonumber(ARGV[10])
 for i = 1, drops do redis.call('HDEL', KEYS[t + i], id) end
 for i = 1, adds do redis.call('HSET', KEYS[t + drops + i], id, ARGV[11]) end
+t = t + drops + adds
+if ARGV[16] ~= '' then
+  t = t + 1
+  redis.call('SET', KEYS[t], ARGV[16], 'PX', ARGV[17], 'NX')
+end
+addJobs(t + 1, 20, tonumber(ARGV[18]), ARGV[19])
+if ARGV[15] ~= '' and redis.call('GET', KEYS[6]) == ARGV[15] then redis.call('DEL', KEYS[6]) end
 return {1, tonumber(ARGV[2])}

@@ -1,0 +1,27 @@
+// A job add's part of a script call (add-job.lua): its 7 keys in BullMQ's layout of the partition's
+// queue, and its 5 arguments. Pure.
+
+import type { JobAdd } from '../queues/job-adds.js';
+import type { KeySpace } from './keys.js';
+import type { ScriptArgs } from './scripts.js';
+
+const JOB_KEYS = ['wait', 'delayed', 'active', 'meta', 'events', 'marker'] as const;
+
+export function jobCallKeys(keys: KeySpace, p: number, add: JobAdd): string[] {
+  return [keys.queueKey(p, add.queue, add.id), ...JOB_KEYS.map((k) => keys.queueKey(p, add.queue, k))];
+}
+
+export const jobCallArgs = (add: JobAdd): ScriptArgs => [add.id, add.name, add.data, add.opts, add.delayMs];
+
+/** The keys and arguments of several adds, in the order the script reads them. */
+export function jobCalls(
+  keys: KeySpace,
+  p: number,
+  adds: readonly JobAdd[],
+): { count: number; keys: string[]; args: ScriptArgs } {
+  return {
+    count: adds.length,
+    keys: adds.flatMap((a) => jobCallKeys(keys, p, a)),
+    args: adds.flatMap(jobCallArgs),
+  };
+}
