@@ -19,6 +19,7 @@ import { consoleTable, renderMarkdown, writeDocs } from './lib/report.js';
 import { type BenchResults, evaluateTargets, type LatenessSummary } from './lib/results.js';
 import { installRoundTripCounter } from './lib/round-trips.js';
 import { median, type Percentiles } from './lib/stats.js';
+import { runLatencyReferences } from './phases/latency-references.js';
 import { type LatenessResult, runLateness } from './phases/lateness.js';
 import { runProfile } from './phases/profile.js';
 import { runScale } from './phases/scale.js';
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       perRound: cfg.perRound,
       rounds: cfg.rounds,
       warmup: cfg.warmup,
+      warmupRounds: cfg.warmupRounds,
       rpPrefix,
       rpEnv: RP_ENV,
       log,
@@ -122,6 +124,17 @@ async function main(): Promise<void> {
       `latency: p50 ${latency.latencyMs.p50} p95 ${latency.latencyMs.p95} p99 ${latency.latencyMs.p99} ms ` +
         `(${latency.sent} sent, ${latency.missing} missing)`,
     );
+    // The same load on two references: what this machine allows a two-hop chain (take a job, add
+    // a job), and the hand-rolled resume.
+    const references = await runLatencyReferences(observer, {
+      url,
+      concurrency: cfg.concurrency,
+      ratePerSec: half,
+      count: latencyCount,
+      warmup: cfg.warmup,
+      hand: tp.handRolledChild,
+      log,
+    });
 
     // 6: timeout lateness at three loads, all relative to the capacity C measured in phase 3 (absolute
     // rates differ 3× between machines): timeouts alone at C/5 ("idle"); resumes at C/2 plus timeouts at
@@ -225,6 +238,7 @@ async function main(): Promise<void> {
         perRound: cfg.perRound,
         rounds: cfg.rounds,
         warmup: cfg.warmup,
+        warmupRounds: cfg.warmupRounds,
         latencySeconds: cfg.latencySeconds,
         timeouts: cfg.timeouts,
         timeoutWindowSeconds: cfg.timeoutWindowSeconds,
@@ -259,6 +273,8 @@ async function main(): Promise<void> {
         cpu: latency.cpu,
         consumerEventLoopDelayMs: latency.consumerEventLoopDelayMs,
         timeline: latency.timeline,
+        forwarder: references.forwarder,
+        handRolled: references.handRolled,
       },
       timeoutLatenessMs: { idle: lateness(idle), loaded: lateness(loaded), flood: lateness(flood) },
       loadedRun: {

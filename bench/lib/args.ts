@@ -10,6 +10,7 @@ export interface BenchConfig {
   perRound: number;
   rounds: number;
   warmup: number;
+  warmupRounds: number;
   latencySeconds: number;
   timeouts: number;
   timeoutWindowSeconds: number;
@@ -32,6 +33,8 @@ export const USAGE = `usage: npm run bench -- [flags]
   --per-round <N>         measured jobs per system per throughput round (default 4000; quick 600)
   --rounds <R>            interleaved throughput rounds (default 5; quick 2)
   --warmup <W>            unmeasured warm-up jobs per system (default 1000; quick 200)
+  --warmup-rounds <K>     unmeasured interleaved throughput rounds before the measured ones
+                          (default 2; quick 0): every system gets past its JIT and cache warm-up
   --latency-seconds <s>   duration of the half-load latency run (default 10; quick 3)
   --timeouts <T>          armed timeouts in the lateness runs (default 10000; quick 1000)
   --timeout-window <s>    window their deadlines are spread over (default 10; quick 2)
@@ -55,6 +58,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
       'per-round': { type: 'string' },
       rounds: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-rounds': { type: 'string' },
       'latency-seconds': { type: 'string' },
       timeouts: { type: 'string' },
       'timeout-window': { type: 'string' },
@@ -94,6 +98,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     perRound: int('per-round', values['per-round'], q ? 600 : 4000),
     rounds: int('rounds', values.rounds, q ? 2 : 5),
     warmup: int('warmup', values.warmup, q ? 200 : 1000),
+    warmupRounds: int('warmup-rounds', values['warmup-rounds'], q ? 0 : 2),
     latencySeconds: int('latency-seconds', values['latency-seconds'], q ? 3 : 10),
     timeouts: int('timeouts', values.timeouts, q ? 1000 : 10_000),
     timeoutWindowSeconds: int('timeout-window', values['timeout-window'], q ? 2 : 10),

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ChildStats, ParentMessage } from './ipc.js';
 
-export type ChildKind = 'plain-worker' | 'hand-rolled-worker' | 'rp-consumer';
+export type ChildKind = 'plain-worker' | 'hand-rolled-worker' | 'rp-consumer' | 'forwarder-worker';
 
 export interface SpawnOptions {
   env: Record<string, string>;

@@ -4,6 +4,7 @@
 // resume job added -> respawn job added.
 
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobIds } from '../../src/lib/policy/ids.js';
 import { type CatalogQueue, QueueSet } from '../../src/lib/queues/queues.js';
@@ -60,7 +61,6 @@ export async function runResumeLoad(
   const respawnTail = new EventTail(observer, queues.tasks.toKey('events'), 'added');
   await Promise.all([resumeTail.start(), respawnTail.start()]);
   const sent: { jobId: string; respawnJobId: string }[] = [];
-  const inflight: Promise<void>[] = [];
   let errors = 0;
   const start = Math.max(Date.now(), opts.startAtMs ?? 0);
   while (Date.now() < start) await sleep(Math.min(50, start - Date.now()));
@@ -68,27 +68,20 @@ export async function runResumeLoad(
   const hostBefore = hostBusyMs();
   const childBefore = await opts.child?.stats();
   const serverBefore = await snapshot(observer);
-  const interval = 1000 / opts.ratePerSec;
-  let i = 0;
-  while (i < workers.length) {
-    const now = Date.now();
-    while (i < workers.length && start + i * interval <= now) {
-      const w = workers[i++] as SuspendedWorker;
-      inflight.push(
-        producer.resume(w.id, RESUME_INPUT).then(
-          (t) => {
-            sent.push({ jobId: t.jobId, respawnJobId: jobIds.respawn(w.id, w.epoch + 1) });
-          },
-          () => {
-            errors += 1;
-          },
-        ),
-      );
-    }
-    await sleep(1);
-  }
-  const sendWindowMs = Date.now() - start;
-  await Promise.all(inflight);
+  const inflight = sendOpenLoop(workers.length, opts.ratePerSec, start, (i) => {
+    const w = workers[i] as SuspendedWorker;
+    return producer.resume(w.id, RESUME_INPUT).then(
+      (t) => {
+        sent.push({ jobId: t.jobId, respawnJobId: jobIds.respawn(w.id, w.epoch + 1) });
+      },
+      () => {
+        errors += 1;
+      },
+    );
+  });
+  await inflight.done;
+  const sendWindowMs = inflight.windowMs;
+  await Promise.all(inflight.calls);
   const deadline = Date.now() + (opts.drainTimeoutMs ?? 30_000);
   while (Date.now() < deadline && !sent.every((s) => respawnTail.seen.has(s.respawnJobId))) await sleep(50);
   const wallMs = Date.now() - start;
@@ -124,20 +117,7 @@ export async function runResumeLoad(
     if (enq === undefined || out === undefined) missing += 1;
     else samples.push({ resumeJobId: s.jobId, enqueuedMs: enq, respawnedMs: out });
   }
-  const t0 = samples.reduce((m, x) => Math.min(m, x.enqueuedMs), Number.POSITIVE_INFINITY);
-  const perSecond = new Map<number, number[]>();
-  for (const x of samples) {
-    const sec = Math.floor((x.enqueuedMs - t0) / 1000);
-    const list = perSecond.get(sec) ?? [];
-    list.push(x.respawnedMs - x.enqueuedMs);
-    perSecond.set(sec, list);
-  }
-  const timeline = [...perSecond.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([second, xs]) => {
-      const p = summarize(xs);
-      return { second, count: p.count, p50: p.p50, p99: p.p99, max: p.max };
-    });
+  const timeline = perSecond(samples);
   return {
     sent: sent.length,
     errors,
@@ -185,4 +165,124 @@ export async function runBulkFlood(
   }
   const sendWindowMs = Date.now() - start;
   return { sent, offeredPerSec: (sent / Math.max(1, sendWindowMs)) * 1000, sendWindowMs };
+}
+
+/**
+ * Calls `send(i)` for i = 0..count-1 at start + i/rate, whatever earlier calls are doing (open loop).
+ * `done` resolves once every call was made; `calls` holds their promises.
+ */
+function sendOpenLoop(
+  count: number,
+  ratePerSec: number,
+  start: number,
+  send: (i: number) => Promise<void>,
+): { done: Promise<void>; calls: Promise<void>[]; windowMs: number } {
+  const calls: Promise<void>[] = [];
+  const interval = 1000 / ratePerSec;
+  const result = { calls, windowMs: 0, done: Promise.resolve() };
+  result.done = (async () => {
+    let i = 0;
+    while (i < count) {
+      const now = Date.now();
+      while (i < count && start + i * interval <= now) calls.push(send(i++));
+      await sleep(1);
+    }
+    result.windowMs = Date.now() - start;
+  })();
+  return result;
+}
+
+/** Per-second p50/p99/max by enqueue time. */
+function perSecond(samples: readonly LoadSample[]): LoadResult['timeline'] {
+  const t0 = samples.reduce((m, x) => Math.min(m, x.enqueuedMs), Number.POSITIVE_INFINITY);
+  const bySecond = new Map<number, number[]>();
+  for (const x of samples) {
+    const sec = Math.floor((x.enqueuedMs - t0) / 1000);
+    const list = bySecond.get(sec) ?? [];
+    list.push(x.respawnedMs - x.enqueuedMs);
+    bySecond.set(sec, list);
+  }
+  return [...bySecond.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([second, xs]) => {
+      const p = summarize(xs);
+      return { second, count: p.count, p50: p.p50, p99: p.p99, max: p.max };
+    });
+}
+
+export interface QueueLoadResult {
+  sent: number;
+  missing: number;
+  latencyMs: Percentiles;
+  timeline: LoadResult['timeline'];
+  /** Cores used during the run: this process (generator), the measured child, Redis. */
+  cpu: { generator: number; worker: number; redis: number };
+}
+
+export interface QueueLoad {
+  prefix: string;
+  /** The queue the requests are added to, and the queue whose `added` events end them. */
+  inQueue: string;
+  outQueue: string;
+  count: number;
+  ratePerSec: number;
+  child: BenchChild;
+  /** Request i: job id and payload. */
+  job: (i: number) => { id: string; data: object };
+  /** The id of the job request i leads to on `outQueue`. */
+  outJobId: (i: number) => string;
+}
+
+/**
+ * A reference system under the same open-loop load as resume-processor: one Queue.add per request
+ * (like the producer's resume), latency from the request's `added` event to its outcome job's
+ * `added` event, on Redis's clock. For the forwarder (children/forwarder-worker.ts) and the
+ * hand-rolled resume.
+ */
+export async function runQueueLoad(observer: Redis, load: QueueLoad): Promise<QueueLoadResult> {
+  const input = new Queue(load.inQueue, { connection: observer, prefix: load.prefix });
+  const inTail = new EventTail(observer, input.toKey('events'), 'added');
+  const outTail = new EventTail(observer, `${load.prefix}:${load.outQueue}:events`, 'added');
+  await Promise.all([inTail.start(), outTail.start()]);
+  const start = Date.now();
+  const cpuBefore = process.cpuUsage();
+  const childBefore = await load.child.stats();
+  const serverBefore = await snapshot(observer);
+  const sending = sendOpenLoop(load.count, load.ratePerSec, start, async (i) => {
+    const { id, data } = load.job(i);
+    await input.add('request', data, { jobId: id });
+  });
+  await sending.done;
+  await Promise.all(sending.calls);
+  const outIds = Array.from({ length: load.count }, (_, i) => load.outJobId(i));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !outIds.every((id) => outTail.seen.has(id))) await sleep(50);
+  const wallMs = Date.now() - start;
+  const cpuAfter = process.cpuUsage(cpuBefore);
+  const childAfter = await load.child.stats();
+  const serverAfter = await snapshot(observer);
+  await Promise.all([inTail.stop(), outTail.stop()]);
+  await input.close();
+  const samples: LoadSample[] = [];
+  for (let i = 0; i < load.count; i++) {
+    const id = load.job(i).id;
+    const enq = inTail.seen.get(id);
+    const out = outTail.seen.get(outIds[i] as string);
+    if (enq !== undefined && out !== undefined)
+      samples.push({ resumeJobId: id, enqueuedMs: enq, respawnedMs: out });
+  }
+  return {
+    sent: load.count,
+    missing: load.count - samples.length,
+    latencyMs: summarize(samples.map((x) => x.respawnedMs - x.enqueuedMs)),
+    timeline: perSecond(samples),
+    cpu: {
+      generator: (cpuAfter.user + cpuAfter.system) / 1000 / wallMs,
+      worker:
+        (childAfter.cpuUserUs + childAfter.cpuSystemUs - childBefore.cpuUserUs - childBefore.cpuSystemUs) /
+        1000 /
+        wallMs,
+      redis: ((serverAfter.cpuSec - serverBefore.cpuSec) * 1000) / wallMs,
+    },
+  };
 }

@@ -49,6 +49,18 @@ export function renderMarkdown(r: BenchResults, chartPath: string): string {
     `latency at ${n0(r.latencyRun.targetRatePerSec)}/s, p50 / p95 / p99 (ms; CPU: consumer ${pct(cpu.consumer ?? Number.NaN)}, Redis ${pct(cpu.redis)}, load generator ${pct(cpu.generator)}, other processes ${cpu.otherProcesses === null ? 'n/a' : `${n2(cpu.otherProcesses)} cores`})`,
     `${n0(r.latencyMs.p50)} / ${n0(r.latencyMs.p95)} / ${n0(r.latencyMs.p99)}`,
   );
+  for (const [name, ref] of [
+    ['hand-rolled resume', r.latencyRun.handRolled],
+    [
+      'bare BullMQ forwarder (take a job, add a job: the floor of a two-hop chain here)',
+      r.latencyRun.forwarder,
+    ],
+  ] as const) {
+    row(
+      `↳ the same load on the ${name}, p50 / p95 / p99 (ms; CPU: worker ${pct(ref.cpu.worker)}, Redis ${pct(ref.cpu.redis)})`,
+      `${n0(ref.latencyMs.p50)} / ${n0(ref.latencyMs.p95)} / ${n0(ref.latencyMs.p99)}`,
+    );
+  }
   const { idle, loaded, flood } = r.timeoutLatenessMs;
   row(
     `timeout lateness, idle, p50 / p99 / max (ms; ${n0(idle.timeouts)} timeouts at ${n0(r.floodRun.idleTimeoutRatePerSec)}/s, nothing else)`,
@@ -209,6 +221,14 @@ export function consoleTable(r: BenchResults): string {
     ['rp / plain', n2(r.ratios.resumeOverPlain)],
     ['rp / hand-rolled', n2(r.ratios.resumeOverHandRolled)],
     ['latency p50/p95/p99 ms', `${n0(r.latencyMs.p50)}/${n0(r.latencyMs.p95)}/${n0(r.latencyMs.p99)}`],
+    [
+      '  same load, hand-rolled',
+      `${n0(r.latencyRun.handRolled.latencyMs.p50)}/${n0(r.latencyRun.handRolled.latencyMs.p95)}/${n0(r.latencyRun.handRolled.latencyMs.p99)}`,
+    ],
+    [
+      '  same load, bare forwarder',
+      `${n0(r.latencyRun.forwarder.latencyMs.p50)}/${n0(r.latencyRun.forwarder.latencyMs.p95)}/${n0(r.latencyRun.forwarder.latencyMs.p99)}`,
+    ],
     [
       'lateness idle p50/p99/max ms',
       `${n0(r.timeoutLatenessMs.idle.p50)}/${n0(r.timeoutLatenessMs.idle.p99)}/${n0(r.timeoutLatenessMs.idle.max)}`,

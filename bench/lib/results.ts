@@ -6,7 +6,7 @@ import type { ScaleResult } from '../phases/scale.js';
 import type { SystemSummary } from '../phases/throughput.js';
 import type { BenchConfig } from './args.js';
 import type { ProfileSummary } from './cpu-profile.js';
-import type { LoadResult } from './load.js';
+import type { LoadResult, QueueLoadResult } from './load.js';
 import type { MachineInfo } from './machine.js';
 import type { Percentiles } from './stats.js';
 
@@ -63,6 +63,10 @@ export interface BenchResults {
     cpu: LoadResult['cpu'];
     consumerEventLoopDelayMs: LoadResult['consumerEventLoopDelayMs'];
     timeline: LoadResult['timeline'];
+    /** The same open-loop load, same rate, on a bare BullMQ forwarder (take a job, add a job). */
+    forwarder: QueueLoadResult;
+    /** ... and on the hand-rolled resume. */
+    handRolled: QueueLoadResult;
   };
   /** idle: timeouts alone at C/5; loaded: resumes + timeouts at 0.8 C; flood: resumes at 1.5 C. */
   timeoutLatenessMs: { idle: LatenessSummary; loaded: LatenessSummary; flood: LatenessSummary };

@@ -36,7 +36,14 @@ export const WORKER_TIMING = {
 /** Job options of the plain baseline: the retention resume-processor's workers use (kept 24 h). */
 export const PLAIN_JOB_OPTIONS: JobsOptions = KEEP_FINISHED;
 
-export const QUEUES = { plain: 'plain', resume: 'resume', timeout: 'timeout', tasks: 'tasks' } as const;
+export const QUEUES = {
+  plain: 'plain',
+  resume: 'resume',
+  timeout: 'timeout',
+  tasks: 'tasks',
+  forwardIn: 'forward-in',
+  forwardOut: 'forward-out',
+} as const;
 
 /** The job a producer's resume() enqueues (same schema and options), built without its EXISTS check. */
 export function resumeJob(workerId: string, now = Date.now()): ResumeJob {

@@ -24,6 +24,8 @@ export interface ThroughputConfig {
   perRound: number;
   rounds: number;
   warmup: number;
+  /** Unmeasured interleaved rounds of perRound jobs each, after the warm-up jobs. */
+  warmupRounds: number;
   rpPrefix: string;
   rpEnv: Record<string, string>;
   log: (msg: string) => void;
@@ -70,6 +72,8 @@ export interface ThroughputResult {
   setup: { rpWorkersPerSec: number };
   /** The warm resume-processor consumer, left running for the next phases. */
   rpChild: BenchChild;
+  /** The warm hand-rolled worker (its queue resumed), for the latency phase's reference; stop it after. */
+  handRolledChild: { child: BenchChild; prefix: string };
 }
 
 /** Commands sent per unit of time or per idle spell, not per job. */
@@ -150,7 +154,7 @@ export async function runThroughput(
   producer: Producer,
   cfg: ThroughputConfig,
 ): Promise<ThroughputResult> {
-  const total = cfg.warmup + cfg.rounds * cfg.perRound;
+  const total = cfg.warmup + (cfg.warmupRounds + cfg.rounds) * cfg.perRound;
   const childEnv = { REDIS_URL: cfg.url, CONSUMER_CONCURRENCY: String(cfg.concurrency) };
 
   // Plain BullMQ: no-op jobs.
@@ -246,6 +250,14 @@ export async function runThroughput(
     const r = await measureRound(observer, sys, cfg.warmup);
     cfg.log(`warm-up ${sys.name}: ${Math.round(r.perSec)}/s`);
   }
+  // Full-size rounds, interleaved and unmeasured: every process reaches its steady speed (a no-op
+  // worker gains 2× over its first 20,000 jobs, a resume 1.4×) before the rounds that count.
+  for (let round = 1; round <= cfg.warmupRounds; round++) {
+    for (const sys of systems) {
+      const r = await measureRound(observer, sys, cfg.perRound);
+      cfg.log(`warm-up round ${round} ${sys.name}: ${Math.round(r.perSec)}/s`);
+    }
+  }
   const results: Record<string, RoundResult[]> = { plain: [], handRolled: [], resumeProcessor: [] };
   for (let round = 1; round <= cfg.rounds; round++) {
     for (const sys of systems) {
@@ -257,8 +269,9 @@ export async function runThroughput(
       );
     }
   }
-  await Promise.all([plainChild.stop(), handChild.stop()]);
-  await Promise.all([plainQueue.close(), handResume.close(), handTimeout.close()]);
+  await plainChild.stop();
+  await Promise.all([plainQueue.close(), handResume.resume()]);
+  await Promise.all([handResume.close(), handTimeout.close()]);
   await rpQueues.resume.resume();
   await rpQueueSet.close();
 
@@ -281,5 +294,6 @@ export async function runThroughput(
     },
     setup: { rpWorkersPerSec },
     rpChild,
+    handRolledChild: { child: handChild, prefix: handPrefix },
   };
 }
