@@ -2,7 +2,8 @@
 // validates the environment (loadEnv, before any connection), runs the command, prints one
 // result and sets the exit code. Commands only return documents; printing happens here.
 
-import { type Env, loadEnv } from '../lib/config.js';
+import { type Env, loadEnv, redisConnection } from '../lib/config.js';
+import { checkCluster } from '../lib/redis.js';
 import { createProducer } from '../producers/producer.js';
 import type { Producer } from '../producers/types.js';
 import { parseFlags, UsageError, wantsJson } from './args.js';
@@ -49,6 +50,9 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
 
   const env = loadEnv();
   onEnv(env);
+  // A cluster that cannot serve every slot would hang some commands: say so before starting (the
+  // demo brings its own Redis when none is given).
+  if (env.REDIS_CLUSTER_NODES && command.name !== 'demo') await checkCluster(redisConnection(env));
   let producer: Producer | undefined;
   const ctx: CliContext = {
     flags,
@@ -57,10 +61,12 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
     json,
     producer: () => {
       producer ??= createProducer({
-        connection: env.REDIS_URL,
+        connection: redisConnection(env),
         prefix: env.RESUME_PREFIX,
+        partitions: env.RESUME_PARTITIONS,
         stateDir: env.HARN_WORKER_STATE_DIR,
         idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
+        durability: env.RESUME_DURABILITY,
       });
       return producer;
     },

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { LockUnavailableError, ResumeProcessorError } from '../lib/errors.js';
 import { type FaultHook, noFaults } from '../lib/faults.js';
-import { ResumeLock } from '../lib/lock/resume-lock.js';
+import { lockWaitDelayMs, lockWaitReporter, ResumeLock } from '../lib/lock/resume-lock.js';
 import { silentLogger } from '../lib/logger.js';
 import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
 import type { RespawnPayload, StoredOutcome, TimeoutOutcome } from '../lib/policy/types.js';
@@ -26,7 +26,16 @@ import {
 } from '../lib/queues/catalog.js';
 import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
 import { QueueSet } from '../lib/queues/queues.js';
-import { checkEvictionPolicy, connect, reportConnectionErrors } from '../lib/redis.js';
+import {
+  type ConnectionSpec,
+  checkCluster,
+  checkEvictionPolicy,
+  closeConnection,
+  connect,
+  type RedisClient,
+  reportConnectionErrors,
+} from '../lib/redis.js';
+import { type DurabilityMode, shortfallWarner } from '../lib/store/durability.js';
 import { Kernel } from '../lib/store/kernel.js';
 import { allPartitions, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
@@ -35,9 +44,19 @@ import { respawnWorkers } from './respawns.js';
 import { type ConsumerHooks, ResumeEngine } from './resume-engine.js';
 import { TimeoutWaker } from './timeout-waker.js';
 
+/** Errors a failover or a reconnect raises for a moment; the connection recovers by itself. */
+const TRANSIENT_REDIS =
+  /\b(UNBLOCKED|MOVED|TRYAGAIN|CLUSTERDOWN|LOADING|READONLY)\b|Connection is closed|ECONNRE|Too many Cluster redirections/;
+
+/** How long stop() waits for the queue workers to close before it drops their connections. */
+const CLOSE_WAIT_MS = 15_000;
+
 export interface ConsumerOptions {
-  /** redis:// URL; the consumer opens its own connections (one per role). */
-  connection: string;
+  /**
+   * A redis:// URL, `{ cluster: ['host:port', …] }` (seed nodes of a Redis Cluster), or a client to
+   * copy: the consumer opens its own connections, one per role, and closes them on stop.
+   */
+  connection: ConnectionSpec;
   prefix?: string;
   /** RESUME_PARTITIONS of the deployment (fixed for its lifetime; default 1). */
   partitions?: number;
@@ -63,6 +82,13 @@ export interface ConsumerOptions {
   retry?: RetryPolicy;
   /** Test-only fault injection (see src/lib/faults.ts). */
   fault?: FaultHook;
+  /**
+   * 'replicated': commits and settles wait (WAIT) for one replica, up to `replicaTimeoutMs`
+   * (default 1000). A commit no replica confirmed stands (its compare-and-set won) and is logged.
+   * Default 'async' (RESUME_DURABILITY).
+   */
+  durability?: DurabilityMode;
+  replicaTimeoutMs?: number;
 }
 
 export interface Consumer {
@@ -82,20 +108,41 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const retry = opts.retry ?? RETRY;
   const served = opts.servePartitions ?? allPartitions(keys);
 
-  const connections: Redis[] = [];
-  const open = (role: Parameters<typeof connect>[1], url: string = opts.connection) => {
-    const c = connect(url, role);
+  const connections: RedisClient[] = [];
+  const open = (role: Parameters<typeof connect>[1]) => {
+    const c = connect(opts.connection, role);
     connections.push(c);
     return c;
   };
   const storeRedis = open('store');
-  const quorum = (opts.redlockUrls ?? []).map((u) => open('lock', u));
+  // Independent single servers, each on its own (a quorum is never a cluster).
+  const quorum = (opts.redlockUrls ?? []).map((url) => {
+    const c = connect(url, 'lock') as Redis;
+    connections.push(c);
+    return c;
+  });
   reportConnectionErrors(storeRedis, (level, message, err) =>
     level === 'warn' ? logger.warn({ err }, message) : logger.info(message),
   );
-  for (const c of connections.slice(1)) c.on('error', () => {}); // reported once, via storeRedis
+  // Every Redlock server on its own: one of three down still locks (a majority), but the operator
+  // should know before a second one goes.
+  quorum.forEach((c, i) => {
+    const server = `Redlock server ${i + 1} of ${quorum.length}`;
+    reportConnectionErrors(c, (level, message, err) => {
+      if (level === 'warn') logger.warn({ err, redlockServer: i }, `${server}: ${message}`);
+      else logger.info({ redlockServer: i }, `${server}: ${message}`);
+    });
+  });
 
-  const store = new WorkerStore({ redis: storeRedis, keys });
+  const store = new WorkerStore({
+    redis: storeRedis,
+    keys,
+    durability: {
+      mode: opts.durability ?? 'async',
+      timeoutMs: opts.replicaTimeoutMs ?? 1000,
+      onShortfall: shortfallWarner((fields, message) => logger.warn(fields, message)),
+    },
+  });
   const queues = new QueueSet(storeRedis, keys);
   const kernel = new Kernel({ store });
   const lock = new ResumeLock({ store, quorum, ttlMs: lockTtlMs });
@@ -140,8 +187,11 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   // tells the two apart, and stays the same across redeliveries of one job.
   const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
 
+  const reportLockWait = lockWaitReporter(logger);
+
   // Retryable errors are thrown (BullMQ retries with backoff); invalid payloads and defined
-  // rejections never retry. Lock contention is a delay, not a failure.
+  // rejections never retry. A lock not had (contention, or no Redlock majority) is a delay with a
+  // backoff of its own: not a failure, and no use of the retry budget.
   const processor =
     <D extends { retries?: number | undefined }, R>(
       schema: z.ZodType<D>,
@@ -156,7 +206,12 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
         return result;
       } catch (err) {
         if (err instanceof LockUnavailableError && token) {
-          await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 150), token);
+          // Every start of the job that was not a retry or a stall redelivery was a lock wait: the
+          // count survives the job moving between consumers and costs no request.
+          const waits = job.attemptsStarted - (parsed.data.retries ?? 0) - job.stalledCounter;
+          const delayMs = lockWaitDelayMs(waits);
+          reportLockWait(err, { jobId: job.id, waits, delayMs });
+          await job.moveToDelayed(Date.now() + delayMs, token);
           throw new DelayedError();
         }
         if (err instanceof ResumeProcessorError && !err.retryable) throw new JobFailure(err);
@@ -180,56 +235,71 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       // One line per 5 s: while Redis is away every reconnect attempt raises the same error.
       if (Date.now() - lastError < 5000) return;
       lastError = Date.now();
-      logger.error({ err, queue: w.name }, 'queue worker error; retrying with backoff');
+      // A failover or a reconnect (the worker follows the new master by itself) is a warning.
+      if (TRANSIENT_REDIS.test(err.message))
+        logger.warn(
+          { err, queue: w.name },
+          'queue worker interrupted by a Redis failover or reconnect; retrying',
+        );
+      else logger.error({ err, queue: w.name }, 'queue worker error; retrying with backoff');
     });
     w.on('failed', (job, err) => logger.warn({ jobId: job?.id, queue: w.name, err }, 'job failed'));
     running.push(() => w.run());
     closing.push(() => w.close());
   };
-  for (const p of served) {
-    const at = { ...workerOptions, prefix: keys.queuePrefix(p) };
-    add(
-      new Worker<ResumeJob, StoredOutcome, 'resume'>(
-        QUEUE_NAMES.resume,
-        processor(ResumeJobSchema, (id, data) => engine.handleResume(id, data)),
-        { ...at, concurrency, connection: blocking() },
-      ),
-    );
-    add(
-      new Worker<TimeoutJob, TimeoutOutcome, 'timeout'>(
-        QUEUE_NAMES.timeout,
-        processor(TimeoutJobSchema, (id, data) => engine.handleTimeout(id, data)),
-        { ...at, concurrency: opts.timeoutConcurrency ?? concurrency, connection: blocking() },
-      ),
-    );
-  }
-  if (opts.onRespawn) {
-    for (const w of respawnWorkers({
-      store,
-      keys,
-      partitions: served,
-      handler: opts.onRespawn,
-      concurrency,
-      connection: blocking,
-      workerOptions,
-    }))
-      add(w);
-  }
+  // The BullMQ workers (and their connections) are made at start, once the checks passed.
+  const makeWorkers = () => {
+    for (const p of served) {
+      const at = { ...workerOptions, prefix: keys.queuePrefix(p) };
+      add(
+        new Worker<ResumeJob, StoredOutcome, 'resume'>(
+          QUEUE_NAMES.resume,
+          processor(ResumeJobSchema, (id, data) => engine.handleResume(id, data)),
+          { ...at, concurrency, connection: blocking() },
+        ),
+      );
+      add(
+        new Worker<TimeoutJob, TimeoutOutcome, 'timeout'>(
+          QUEUE_NAMES.timeout,
+          processor(TimeoutJobSchema, (id, data) => engine.handleTimeout(id, data)),
+          { ...at, concurrency: opts.timeoutConcurrency ?? concurrency, connection: blocking() },
+        ),
+      );
+    }
+    if (opts.onRespawn) {
+      for (const w of respawnWorkers({
+        store,
+        keys,
+        partitions: served,
+        handler: opts.onRespawn,
+        concurrency,
+        connection: blocking,
+        workerOptions,
+      }))
+        add(w);
+    }
+  };
 
   let started = false;
+  let live = false;
   return {
     reconciler,
     async start() {
       if (started) return;
       started = true;
+      // A cluster with unassigned slots would fail some workers and not others: refuse to start.
+      await checkCluster(opts.connection);
+      await storeRedis.ping(); // connected: a cluster knows its masters for the check below
       const policy = await checkEvictionPolicy(storeRedis).catch(() => null);
       if (policy)
         logger.warn(
           { policy },
           'Redis maxmemory-policy is not noeviction: queue and worker keys may be evicted',
         );
+      makeWorkers();
       for (const run of running)
         void run().catch((err: unknown) => logger.error({ err }, 'worker loop ended'));
+      live = true;
       reconciler.start();
       waker.start();
       logger.info(
@@ -238,12 +308,36 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       );
     },
     async stop() {
-      // Stop taking jobs, let the running ones finish, then close every connection we opened.
-      await Promise.all(closing.map((close) => close()));
+      if (!live) {
+        // Never started, or refused at start: no worker was made; drop the connections (a graceful
+        // close would wait for a Redis that may never answer).
+        for (const c of connections) c.disconnect();
+        return;
+      }
+      // Stop taking jobs, let the running ones finish, then close every connection we opened. A
+      // worker whose connection is stuck on a node that died may not close by itself: after
+      // CLOSE_WAIT_MS the consumer drops its connections and stops waiting for it (an unfinished
+      // job is redelivered by stall detection, and its commit, if any, is found by the redelivery).
+      const closed = Promise.all(closing.map((close) => close()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), CLOSE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (late) {
+        logger.warn(
+          { waitedMs: CLOSE_WAIT_MS },
+          'queue workers did not close in time (a connection stuck on a Redis node that went away); dropping connections',
+        );
+        for (const c of connections) c.disconnect();
+      }
       waker.stop();
       await reconciler.stop();
       await queues.close();
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(connections.map(closeConnection));
       logger.info('consumer stopped');
     },
   };

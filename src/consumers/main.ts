@@ -1,7 +1,7 @@
 // Composition root of a consumer process: reads the environment, starts a consumer, and stops it
 // gracefully on SIGTERM/SIGINT (stop taking jobs, finish running ones, close connections).
 
-import { loadEnv, redlockUrls } from '../lib/config.js';
+import { loadEnv, redisConnection, redlockUrls } from '../lib/config.js';
 import { faultHook, parseFaultPlan } from '../lib/faults.js';
 import { createLogger } from '../lib/logger.js';
 import { type Consumer, createConsumer } from './consumer.js';
@@ -14,7 +14,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
   const consumer = createConsumer({
-    connection: env.REDIS_URL,
+    connection: redisConnection(env),
     prefix: env.RESUME_PREFIX,
     partitions: env.RESUME_PARTITIONS,
     concurrency: opts.concurrency ?? env.CONSUMER_CONCURRENCY,
@@ -25,6 +25,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
     redlockUrls: redlockUrls(env),
+    durability: env.RESUME_DURABILITY,
     fault: faultHook(parseFaultPlan(process.env.RP_FAULTS)),
   });
   let stopping = false;

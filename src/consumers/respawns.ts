@@ -3,13 +3,12 @@
 // version, initiator); the record holds the task and the continuity payload.
 
 import { type Job, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { silentLogger } from '../lib/logger.js';
 import type { RespawnPayload, WorkerRecord } from '../lib/policy/types.js';
 import { KEEP_FINISHED, QUEUE_NAMES, type RespawnJob, RespawnJobSchema } from '../lib/queues/catalog.js';
 import { invalidJob } from '../lib/queues/job-errors.js';
-import { connect } from '../lib/redis.js';
+import { type ConnectionSpec, closeConnection, connect, type RedisClient } from '../lib/redis.js';
 import { allPartitions, type KeySpace, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
 
@@ -21,7 +20,7 @@ export interface RespawnWorkerDeps {
   partitions: readonly number[];
   handler: RespawnHandler;
   concurrency: number;
-  connection: () => Redis;
+  connection: () => RedisClient;
   workerOptions: Omit<WorkerOptions, 'connection' | 'prefix' | 'concurrency'>;
 }
 
@@ -58,7 +57,8 @@ export function respawnWorkers(deps: RespawnWorkerDeps): Worker<RespawnJob, void
 }
 
 export interface RespawnConsumerOptions {
-  connection: string;
+  /** A redis:// URL, `{ cluster: [...] }`, or a client to copy (see `createConsumer`). */
+  connection: ConnectionSpec;
   prefix?: string;
   partitions?: number;
   concurrency?: number;
@@ -79,7 +79,7 @@ export interface RespawnConsumer {
 export function createRespawnConsumer(opts: RespawnConsumerOptions): RespawnConsumer {
   const keys = keySpace(opts.prefix ?? 'rp', opts.partitions ?? 1);
   const logger = (opts.logger ?? silentLogger).child({ component: 'respawns' });
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const open = (role: 'store' | 'worker') => {
     const c = connect(opts.connection, role);
     c.on('error', () => {});
@@ -105,7 +105,7 @@ export function createRespawnConsumer(opts: RespawnConsumerOptions): RespawnCons
     },
     async stop() {
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(connections.map(closeConnection));
     },
   };
 }

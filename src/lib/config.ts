@@ -2,6 +2,8 @@
 
 import { z } from 'zod';
 import { RpCode, ValidationError } from './errors.js';
+import type { ConnectionSpec } from './redis.js';
+import { DURABILITY_MODES } from './store/durability.js';
 import { MAX_PARTITIONS } from './store/keys.js';
 
 const intFromEnv = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
@@ -11,6 +13,13 @@ export const EnvSchema = z.object({
     .string()
     .refine((v) => /^rediss?:\/\//.test(v), { message: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
+  /** Seed nodes of a Redis Cluster (`host:port,host:port,…`); when set, every role uses the cluster. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').every((n) => /^\[?[^\]\s,]+\]?:\d{1,5}$/.test(n.trim())), {
+      message: 'must be comma-separated host:port seed nodes, e.g. 10.0.0.5:7000,10.0.0.6:7000',
+    }),
   RESUME_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
@@ -31,6 +40,8 @@ export const EnvSchema = z.object({
   HARN_WORKER_STATE_DIR: z.string().min(1).default('.harn/workers'),
   /** How long an idempotency key's first outcome is kept. */
   IDEMPOTENCY_TTL_MS: intFromEnv(24 * 3600 * 1000, 1000),
+  /** 'replicated': acknowledged writes wait (WAIT 1) for a replica; 'async': the master's OK suffices. */
+  RESUME_DURABILITY: z.enum(DURABILITY_MODES).default('async'),
 });
 
 export type Env = Readonly<z.infer<typeof EnvSchema>>;
@@ -46,6 +57,14 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     );
   }
   return Object.freeze(result.data);
+}
+
+/** Where Redis is: the cluster's seed nodes when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+export function redisConnection(env: Env): ConnectionSpec {
+  const nodes = env.REDIS_CLUSTER_NODES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return nodes && nodes.length > 0 ? { cluster: nodes } : env.REDIS_URL;
 }
 
 /** The Redlock quorum's servers; empty (the default) keeps each lock with its worker in REDIS_URL. */

@@ -24,6 +24,8 @@ export const RpCode = {
   IdempotencyConflict: 'RP-IDEMPOTENCY-CONFLICT',
   InvalidConfig: 'RP-INVALID-CONFIG',
   RedisUnavailable: 'RP-REDIS-UNAVAILABLE',
+  /** `durability: 'replicated'`: no replica confirmed a write in time (details.applied says if it ran). */
+  NotReplicated: 'RP-NOT-REPLICATED',
   Timeout: 'RP-TIMEOUT',
   HookFailed: 'RP-HOOK-FAILED',
   CorruptRecord: 'RP-CORRUPT-RECORD',
@@ -91,22 +93,31 @@ export class ValidationError extends ResumeProcessorError {
   }
 }
 
+/** Lock servers of a Redlock quorum that were connected when an acquire gave up. */
+export interface QuorumState {
+  reachable: number;
+  servers: number;
+}
+
 export class LockUnavailableError extends ResumeProcessorError {
   readonly resource: string;
   readonly attempts: number;
   readonly waitedMs: number;
-  constructor(resource: string, attempts: number, waitedMs: number, cause?: unknown) {
+  /** Set when no majority of the Redlock servers was connected: not contention, an outage. */
+  readonly quorum: QuorumState | undefined;
+  constructor(resource: string, attempts: number, waitedMs: number, cause?: unknown, quorum?: QuorumState) {
     super(
       RpCode.LockUnavailable,
-      `lock ${resource} is held elsewhere (${attempts} attempts over ${waitedMs} ms)`,
-      {
-        retryable: true,
-        cause,
-      },
+      quorum
+        ? `lock ${resource}: no Redlock majority, ${quorum.reachable} of ${quorum.servers} lock servers ` +
+            `reachable (${attempts} attempts over ${waitedMs} ms); the request waits until a majority is back`
+        : `lock ${resource} is held elsewhere (${attempts} attempts over ${waitedMs} ms)`,
+      { retryable: true, cause },
     );
     this.resource = resource;
     this.attempts = attempts;
     this.waitedMs = waitedMs;
+    this.quorum = quorum;
   }
 }
 

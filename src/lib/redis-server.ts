@@ -1,5 +1,6 @@
 // Starts a private redis-server from PATH on a free port in a temp dir: for the demo, the tests,
 // the chaos harness and the benchmarks. It can be stopped, killed and restarted on the same port.
+// `startRedisCluster` makes a private Redis Cluster of such servers (redis-cli --cluster create).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,8 @@ export interface RedisServerOptions {
   port?: number;
   appendonly?: boolean;
   dir?: string;
+  /** More redis-server arguments (`--name value` pairs), e.g. the cluster settings. */
+  extraArgs?: string[];
 }
 
 export interface RedisServerHandle {
@@ -72,6 +75,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       'no',
       '--loglevel',
       'warning',
+      ...(opts.extraArgs ?? []),
     ];
     child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitUntilReady(port, child);
@@ -140,4 +144,106 @@ async function waitUntilReady(port: number, child: ChildProcess): Promise<void> 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`redis-server on port ${port} did not become ready: ${String(lastError)}`);
+}
+
+export interface RedisClusterOptions {
+  masters?: number;
+  /** Replicas per master (0: none). */
+  replicas?: number;
+  appendonly?: boolean;
+  /** How long a master may be unreachable before its replica takes over (ms). */
+  nodeTimeoutMs?: number;
+}
+
+export interface RedisClusterHandle {
+  /** Seed nodes, `127.0.0.1:port`, masters first as created. */
+  readonly nodes: string[];
+  readonly servers: RedisServerHandle[];
+  /** Stops every server and removes their temp dirs. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A private Redis Cluster from redis-server and redis-cli on PATH: `masters` masters with
+ * `replicas` replicas each, on free ports (client and bus port chosen apart), all 16384 slots
+ * assigned, returned once every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
+  const masters = opts.masters ?? 3;
+  const replicas = opts.replicas ?? 0;
+  const servers: RedisServerHandle[] = [];
+  try {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
+      const busPort = await freePort();
+      servers.push(
+        await startRedisServer({
+          ...(opts.appendonly ? { appendonly: true } : {}),
+          extraArgs: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            String(opts.nodeTimeoutMs ?? 2000),
+            '--cluster-port',
+            String(busPort),
+            // A master whose replica took over may come back empty; it must not serve stale data.
+            '--cluster-require-full-coverage',
+            'yes',
+          ],
+        }),
+      );
+    }
+    const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
+    if (created.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
+    await waitForCluster(servers);
+    return {
+      nodes,
+      servers,
+      async stop() {
+        await Promise.all(servers.map((s) => s.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw err;
+  }
+}
+
+/** Every node agrees the cluster is ok, and every replica is in sync with its master. */
+export async function waitForCluster(servers: readonly RedisServerHandle[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const states = await Promise.all(
+      servers.map(async (s) => {
+        const c = new Redis(s.port, '127.0.0.1', {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        c.on('error', () => {});
+        try {
+          await c.connect();
+          const info = String(await c.cluster('INFO'));
+          const repl = await c.info('replication');
+          const ok = /cluster_state:ok/.test(info) && /cluster_slots_assigned:16384/.test(info);
+          const linked = !/role:slave/.test(repl) || /master_link_status:up/.test(repl);
+          return ok && linked;
+        } catch {
+          return false;
+        } finally {
+          c.disconnect();
+        }
+      }),
+    );
+    if (states.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error('the Redis Cluster did not become ready within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -2,7 +2,6 @@
 // per operation) and enqueues resume requests. Resumes themselves happen in consumers.
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../lib/idempotency.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
@@ -21,8 +20,16 @@ import { WORKER_STATUSES } from '../lib/policy/types.js';
 import { decideRegister } from '../lib/policy/worker-record.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
 import { QueueSet } from '../lib/queues/queues.js';
-import { connect, reportConnectionErrors } from '../lib/redis.js';
+import {
+  type ConnectionSpec,
+  connect,
+  describeConnection,
+  isClient,
+  type RedisClient,
+  reportConnectionErrors,
+} from '../lib/redis.js';
 import { DEFAULT_WORKER_STATE_DIR } from '../lib/snapshot/snapshot-files.js';
+import type { DurabilityMode } from '../lib/store/durability.js';
 import { type Applied, Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
@@ -49,8 +56,11 @@ import {
 } from './validation.js';
 
 export interface ProducerOptions {
-  /** A redis:// URL (the producer owns the connection) or an ioredis client (the caller owns it). */
-  connection: string | Redis;
+  /**
+   * A redis:// URL or `{ cluster: ['host:port', …] }` (the producer owns the connection), or an
+   * ioredis `Redis`/`Cluster` client (the caller owns it).
+   */
+  connection: ConnectionSpec;
   prefix?: string;
   /** RESUME_PARTITIONS of the deployment (fixed for its lifetime; default 1). */
   partitions?: number;
@@ -61,11 +71,18 @@ export interface ProducerOptions {
   logger?: Logger;
   /** Where bare worker ids are looked up as snapshots and exported to (Harn's HARN_WORKER_STATE_DIR). */
   stateDir?: string;
+  /**
+   * 'replicated': a resume request's enqueue and every commit wait (WAIT) for one replica; when none
+   * confirms within `replicaTimeoutMs` (default 1000) the call throws RP-NOT-REPLICATED (retryable).
+   * Default 'async' (RESUME_DURABILITY).
+   */
+  durability?: DurabilityMode;
+  replicaTimeoutMs?: number;
 }
 
 export function createProducer(opts: ProducerOptions): Producer {
-  const owned = typeof opts.connection === 'string';
-  const redis = typeof opts.connection === 'string' ? connect(opts.connection, 'producer') : opts.connection;
+  const owned = !isClient(opts.connection);
+  const redis = isClient(opts.connection) ? opts.connection : connect(opts.connection, 'producer');
   const logger = (opts.logger ?? silentLogger).child({ component: 'producer' });
   // An owned connection reports its errors through the logger (rate-limited) instead of leaving
   // ioredis to print an unhandled error event per reconnect; calls still fail with RP-REDIS-UNAVAILABLE.
@@ -80,15 +97,14 @@ export function createProducer(opts: ProducerOptions): Producer {
     hooks: opts.hooks ?? {},
     logger,
     stateDir: opts.stateDir ?? DEFAULT_WORKER_STATE_DIR,
+    durability: opts.durability ?? 'async',
+    ...(opts.replicaTimeoutMs === undefined ? {} : { replicaTimeoutMs: opts.replicaTimeoutMs }),
   });
-  return withTransportErrors(producer, describeConnection(redis));
+  return withTransportErrors(producer, describeConnection(opts.connection));
 }
 
-const describeConnection = (redis: Redis) =>
-  `${redis.options.host ?? '127.0.0.1'}:${redis.options.port ?? 6379}`;
-
 interface ProducerDeps {
-  redis: Redis;
+  redis: RedisClient;
   ownsConnection: boolean;
   prefix: string;
   partitions: number;
@@ -97,6 +113,8 @@ interface ProducerDeps {
   hooks: SuspendHooks;
   logger: Logger;
   stateDir: string;
+  durability: DurabilityMode;
+  replicaTimeoutMs?: number;
 }
 
 /** The record a change left, or the refusal it met, thrown. */
@@ -115,7 +133,11 @@ class ResumeProducer implements Producer {
 
   constructor(private readonly deps: ProducerDeps) {
     const keys = keySpace(deps.prefix, deps.partitions);
-    this.store = new WorkerStore({ redis: deps.redis, keys });
+    this.store = new WorkerStore({
+      redis: deps.redis,
+      keys,
+      durability: { mode: deps.durability, onShortfall: 'throw', timeoutMs: deps.replicaTimeoutMs ?? 1000 },
+    });
     this.queues = new QueueSet(deps.redis, keys);
     this.kernel = new Kernel({ store: this.store, now: deps.clock });
     this.snapshots = new SnapshotPort({ kernel: this.kernel, clock: deps.clock, stateDir: deps.stateDir });

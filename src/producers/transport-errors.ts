@@ -1,11 +1,12 @@
 // Producers fail fast while Redis is unreachable (one reconnect attempt per call). This turns the
-// client library's transport errors into one typed, retryable error that says what is wrong.
+// client library's transport errors (and a Redis Cluster's answers while a shard fails over: too many
+// redirections, CLUSTERDOWN, TRYAGAIN) into one typed, retryable error that says what is wrong.
 
 import { ResumeProcessorError, RpCode } from '../lib/errors.js';
 import type { Producer, ResumeTicket } from './types.js';
 
 const TRANSPORT =
-  /MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|Stream isn't writeable|connect ETIMEDOUT/;
+  /MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Too many Cluster redirections|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots cache/;
 
 export function isTransportError(err: unknown): err is Error {
   return (
@@ -18,7 +19,8 @@ export function isTransportError(err: unknown): err is Error {
 export function redisUnavailable(where: string, cause: Error): ResumeProcessorError {
   return new ResumeProcessorError(
     RpCode.RedisUnavailable,
-    `cannot reach Redis at ${where} (${cause.message}); the call was not applied, retry when Redis is back`,
+    `cannot reach Redis at ${where} (${cause.message}); retry when Redis is back (a write whose ` +
+      'connection broke after sending may have been applied: an idempotency key makes a retried resume safe)',
     { retryable: true, cause },
   );
 }

@@ -1,23 +1,29 @@
 // Many duplicate resumes through several consumers: exactly one wins per suspension.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConsumerOptions } from '../../src/consumers/consumer.js';
 import type { ResumeOutcome } from '../../src/lib/policy/types.js';
-import { createHarness, type Harness, redisUrl } from '../support/harness.js';
+import { clusterTarget, createHarness, type Harness, redisUrl, serverTarget } from '../support/harness.js';
 
 describe('concurrent duplicate resumes', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await createHarness();
-  });
   afterEach(async () => h.close());
 
+  const inProcess = (opts: Partial<ConsumerOptions>) => async (x: Harness) => {
+    await Promise.all([x.startConsumer(opts), x.startConsumer(opts), x.startConsumer(opts)]);
+  };
+  const processes = async (x: Harness) => {
+    await Promise.all([x.spawnConsumer(), x.spawnConsumer(), x.spawnConsumer()]);
+  };
   it.each([
-    ['the lock kept with the worker', {}],
-    ['a Redlock quorum (REDLOCK_URLS)', { redlockUrls: [redisUrl()] }],
+    ['one server, the lock kept with the worker', serverTarget, inProcess({})],
+    ['one server, a Redlock quorum (REDLOCK_URLS)', serverTarget, inProcess({ redlockUrls: [redisUrl()] })],
+    ['a Redis Cluster (6 partitions over 3 masters), three consumer processes', clusterTarget, processes],
   ])(
     '200 workers resumed 3 times each through 3 consumers, %s: 200 respawns, 400 HARN-SUS-003',
-    async (_lock, lock) => {
-      await Promise.all([h.startConsumer(lock), h.startConsumer(lock), h.startConsumer(lock)]);
+    async (_case, target, start) => {
+      h = await createHarness(target());
+      await start(h);
       const ids: string[] = [];
       for (let i = 0; i < 200; i++) {
         const w = await h.producer.registerWorker({ name: `w${i}`, task: 'work' });

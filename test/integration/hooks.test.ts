@@ -152,7 +152,7 @@ describe('PreSuspend and PostSuspend hooks', () => {
     const { createProducer } = await import('../../src/producers/producer.js');
     const posts: unknown[] = [];
     const guarded = createProducer({
-      connection: h.url,
+      connection: h.connection,
       prefix: h.prefix,
       hooks: {
         preSuspend: [

@@ -17,7 +17,7 @@ import { decideRegister } from '../../src/lib/policy/worker-record.js';
 import { QueueSet } from '../../src/lib/queues/queues.js';
 import { Kernel, MAX_COMMIT_ATTEMPTS } from '../../src/lib/store/kernel.js';
 import { fnv1a, keySpace } from '../../src/lib/store/keys.js';
-import { createHarness, type Harness, redisUrl, waitFor } from '../support/harness.js';
+import { createHarness, type Harness, redisUrl, serverTarget, waitFor } from '../support/harness.js';
 
 const suspend = (conditions: JsonValue) => ({
   reason: 'waiting',
@@ -223,7 +223,7 @@ describe('the kernel on Redis', () => {
 
 describe('partitions', () => {
   it('spreads workers over P partitions and a consumer serves all of them', async () => {
-    const h = await createHarness(redisUrl(), 3);
+    const h = await createHarness(serverTarget(), 3);
     try {
       await h.startConsumer();
       const ids = Array.from({ length: 12 }, (_, i) => `p-${i}`);

@@ -2,12 +2,12 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SuspendError } from '../../src/lib/errors.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, type Harness, targets } from '../support/harness.js';
 
-describe('resume basics', () => {
+describe.each(targets())('resume basics on %s', (_name, target) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness();
+    h = await createHarness(target);
     await h.startConsumer();
   });
   afterEach(async () => h.close());
@@ -28,7 +28,7 @@ describe('resume basics', () => {
     expect(outcome.worker.task).toBe('next: write the report');
     expect(outcome.worker.history).toEqual(['next: write the report']);
 
-    const jobs = await h.tasks.getJobs(['waiting']);
+    const jobs = await h.queues.of(w.id).tasks.getJobs(['waiting']);
     expect(jobs.map((j) => j.id)).toEqual([outcome.respawnJobId]);
     expect(jobs[0]?.data).toEqual({ workerId: w.id, version: outcome.version, initiator: 'operator' });
     // The runtime's next turn is in the record: the continuity payload of this resume.
@@ -79,7 +79,10 @@ describe('resume basics', () => {
     // The same request placed on the queue directly (bypassing the producer) is refused by the consumer.
     await h.producer.suspend(w.id, { reason: 'park' });
     const { Queue } = await import('bullmq');
-    const resumeQueue = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+    const resumeQueue = new Queue('resume', {
+      connection: h.redis,
+      prefix: h.keys.queuePrefix(h.keys.partitionOf(w.id)),
+    });
     await resumeQueue.add(
       'resume',
       {
@@ -108,7 +111,9 @@ describe('resume basics', () => {
     expect(after?.status).toBe('suspended');
     expect(after?.version).toBe(s.version);
     expect(after?.suspension?.deadline_ms).toBe(s.suspension?.deadline_ms);
-    const timeoutJob = await h.redis.exists(h.keys.queueKey(0, 'timeout', `timeout-${w.id}-${s.version}`));
+    const timeoutJob = await h.redis.exists(
+      h.keys.queueKey(h.keys.partitionOf(w.id), 'timeout', `timeout-${w.id}-${s.version}`),
+    );
     expect(timeoutJob).toBe(1);
     expect(await h.respawnJobIds()).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerRecord } from '../../src/lib/policy/types.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, type Harness, targets } from '../support/harness.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/harn/${name}`, import.meta.url), 'utf8')) as Record<
@@ -43,11 +43,11 @@ const comparable = (r: WorkerRecord | null) => {
   return rest;
 };
 
-describe('Harn snapshots', () => {
+describe.each(targets())('Harn snapshots on %s', (_name, target) => {
   let h: Harness;
   let dir: string;
   beforeEach(async () => {
-    h = await createHarness();
+    h = await createHarness(target);
     await h.startConsumer();
     dir = mkdtempSync(join(tmpdir(), 'rp-snap-'));
   });
@@ -76,7 +76,7 @@ describe('Harn snapshots', () => {
     expect(snapshot._type).toBe('worker_snapshot');
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(snapshot);
 
-    const other = await createHarness();
+    const other = await createHarness(target);
     try {
       const [again] = await other.producer.importSnapshot(out);
       expect(again && 'worker' in again).toBe(true);
@@ -99,7 +99,7 @@ describe('Harn snapshots', () => {
     await h.producer.suspend(w.id, { reason: 'waiting for the reviewer' });
     const { path } = await h.producer.exportSnapshot(w.id, join(dir, `${w.id}.json`));
 
-    const fresh = await createHarness();
+    const fresh = await createHarness(target);
     try {
       await fresh.startConsumer();
       const [loaded] = await fresh.producer.importSnapshot(path);

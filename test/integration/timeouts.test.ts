@@ -2,12 +2,12 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TimeoutWaker } from '../../src/consumers/timeout-waker.js';
-import { createHarness, type Harness, sleep, waitFor } from '../support/harness.js';
+import { createHarness, type Harness, sleep, targets, waitFor } from '../support/harness.js';
 
-describe('timeouts', () => {
+describe.each(targets())('timeouts on %s', (_name, target) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness();
+    h = await createHarness(target);
     await h.startConsumer();
   });
   afterEach(async () => h.close());
@@ -99,7 +99,10 @@ describe('timeouts', () => {
     expect(resumed.outcome).toBe('resumed');
     // Put the old epoch's timeout job back on the queue as if its removal had been missed.
     const { Queue } = await import('bullmq');
-    const timeoutQueue = new Queue('timeout', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+    const timeoutQueue = new Queue('timeout', {
+      connection: h.redis,
+      prefix: h.keys.queuePrefix(h.keys.partitionOf(w.id)),
+    });
     const job = await timeoutQueue.add(
       'timeout',
       { workerId: w.id, epoch: s.version, dueAtMs: Date.now() },
@@ -118,10 +121,10 @@ describe('timeouts', () => {
   });
 });
 
-describe('timeout racing resume', () => {
+describe.each(targets())('timeout racing resume on %s', (_name, target) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createHarness();
+    h = await createHarness(target);
     await Promise.all([h.startConsumer(), h.startConsumer(), h.startConsumer()]);
   });
   afterEach(async () => h.close());

@@ -1,13 +1,14 @@
 // Shared test plumbing: a unique prefix per test, producers and consumers on the global test
-// Redis, child consumer processes, and readers for what landed on the queues.
+// Redis (one server, or the 3-master test cluster), child consumer processes, and readers for what
+// landed on the queues.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { type Consumer, type ConsumerOptions, createConsumer } from '../../src/consumers/consumer.js';
 import { type CatalogQueue, QueueSet } from '../../src/lib/queues/queues.js';
+import { type ConnectionSpec, closeConnection, connect, type RedisClient } from '../../src/lib/redis.js';
 import { allPartitions, type KeySpace, keySpace } from '../../src/lib/store/keys.js';
 import { WorkerStore } from '../../src/lib/store/worker-store.js';
 import { createProducer } from '../../src/producers/producer.js';
@@ -15,11 +16,44 @@ import type { Producer } from '../../src/producers/types.js';
 
 export const redisUrl = () => inject('redisUrl');
 
+/** Where a harness runs: the shared test server, or the shared 3-master test cluster. */
+export interface Target {
+  name: 'server' | 'cluster';
+  connection: ConnectionSpec;
+  /** Partitions the deployment uses there (on the cluster, enough to spread over its shards). */
+  partitions: number;
+  /** Environment that points a consumer process at it. */
+  env: Record<string, string>;
+}
+
+export const serverTarget = (): Target => ({
+  name: 'server',
+  connection: redisUrl(),
+  partitions: 1,
+  env: { REDIS_URL: redisUrl() },
+});
+
+export const clusterTarget = (): Target => ({
+  name: 'cluster',
+  connection: { cluster: inject('clusterNodes') },
+  partitions: 6,
+  env: { REDIS_CLUSTER_NODES: inject('clusterNodes').join(',') },
+});
+
+/** The suites that run on both: `describe.each(targets())('… on %s', …)` with the target's name. */
+export const targets = (): [string, Target][] => [
+  ['one server', serverTarget()],
+  ['a Redis Cluster', clusterTarget()],
+];
+
 export interface Harness {
   prefix: string;
-  url: string;
+  /** The target's connection spec (for more producers or consumers on the same deployment). */
+  connection: ConnectionSpec;
+  target: Target;
+  partitions: number;
   producer: Producer;
-  redis: Redis;
+  redis: RedisClient;
   keys: KeySpace;
   store: WorkerStore;
   queues: QueueSet;
@@ -33,10 +67,19 @@ export interface Harness {
 
 const CONSUMER_SCRIPT = fileURLToPath(new URL('./consumer-process.ts', import.meta.url));
 
-export async function createHarness(url = redisUrl(), partitions = 1): Promise<Harness> {
+/**
+ * A fresh deployment (its own prefix) on `target` (default: the shared test server); `partitions`
+ * overrides the target's.
+ */
+export async function createHarness(
+  target: Target = serverTarget(),
+  partitionsOverride?: number,
+): Promise<Harness> {
+  const partitions = partitionsOverride ?? target.partitions;
+  const connection = target.connection;
   const prefix = `t${randomUUID().slice(0, 8)}`;
-  const producer = createProducer({ connection: url, prefix, partitions });
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const producer = createProducer({ connection, prefix, partitions });
+  const redis = connect(connection, 'store');
   const keys = keySpace(prefix, partitions);
   const queues = new QueueSet(redis, keys);
   const tasks = queues.partition(0).tasks;
@@ -44,7 +87,9 @@ export async function createHarness(url = redisUrl(), partitions = 1): Promise<H
   const children: ChildProcess[] = [];
   return {
     prefix,
-    url,
+    connection,
+    target,
+    partitions,
     producer,
     redis,
     keys,
@@ -53,7 +98,7 @@ export async function createHarness(url = redisUrl(), partitions = 1): Promise<H
     tasks,
     async startConsumer(opts = {}) {
       const consumer = createConsumer({
-        connection: url,
+        connection,
         prefix,
         partitions,
         concurrency: 8,
@@ -70,7 +115,7 @@ export async function createHarness(url = redisUrl(), partitions = 1): Promise<H
       const child = spawn(process.execPath, ['--import', 'tsx', CONSUMER_SCRIPT], {
         env: {
           ...process.env,
-          REDIS_URL: url,
+          ...target.env,
           RESUME_PREFIX: prefix,
           RESUME_PARTITIONS: String(partitions),
           LOG_LEVEL: 'warn',
@@ -106,7 +151,7 @@ export async function createHarness(url = redisUrl(), partitions = 1): Promise<H
       await Promise.all(consumers.map((c) => c.stop()));
       await queues.close();
       await producer.disconnect();
-      await redis.quit();
+      await closeConnection(redis);
     },
   };
 }

@@ -18,8 +18,9 @@ Once started it prints one line ({"started":true,...} with --json); logs go to s
 
   --concurrency N   jobs processed at once (default: CONSUMER_CONCURRENCY, 16)
 
-Configured by REDIS_URL, RESUME_PREFIX, LOG_LEVEL, REDLOCK_URLS, CONSUMER_CONCURRENCY,
-LOCK_TTL_MS, HOOK_TIMEOUT_MS, STALLED_INTERVAL_MS and RECONCILE_INTERVAL_MS.
+Configured by REDIS_URL or REDIS_CLUSTER_NODES, RESUME_PREFIX, RESUME_PARTITIONS, LOG_LEVEL,
+REDLOCK_URLS, CONSUMER_CONCURRENCY, TIMEOUT_CONCURRENCY, LOCK_TTL_MS, HOOK_TIMEOUT_MS,
+STALLED_INTERVAL_MS and RECONCILE_INTERVAL_MS.
 
 Example:
   REDIS_URL=redis://127.0.0.1:6379 resume-processor consumer --concurrency 32`,
@@ -33,7 +34,9 @@ Example:
       pid: process.pid,
       prefix: ctx.env.RESUME_PREFIX,
       concurrency,
-      redisUrl: redactUrl(ctx.env.REDIS_URL),
+      ...(ctx.env.REDIS_CLUSTER_NODES
+        ? { redisClusterNodes: ctx.env.REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()) }
+        : { redisUrl: redactUrl(ctx.env.REDIS_URL) }),
     };
     const human = `consumer started (pid ${process.pid}, prefix ${ctx.env.RESUME_PREFIX}, concurrency ${concurrency}); SIGTERM or Ctrl-C stops it`;
     return { document, human, keepAlive: true };

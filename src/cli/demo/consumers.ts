@@ -17,7 +17,8 @@ export interface ConsumerProcessHandle {
 }
 
 export interface ConsumerSpawnOptions {
-  redisUrl: string;
+  /** REDIS_URL or REDIS_CLUSTER_NODES (and RESUME_PARTITIONS) for the processes. */
+  env: Record<string, string>;
   prefix: string;
   /** Receives each stderr line of a consumer (its warn-level logs). */
   onLog(index: number, line: string): void;
@@ -41,7 +42,7 @@ function startOne(index: number, opts: ConsumerSpawnOptions): Promise<ConsumerPr
   const child = spawn(process.execPath, [BIN, 'consumer', '--json'], {
     env: {
       ...process.env,
-      REDIS_URL: opts.redisUrl,
+      ...opts.env,
       RESUME_PREFIX: opts.prefix,
       LOG_LEVEL: 'warn',
       // Short intervals so a stalled job or a late timeout is handled within the demo's run time.

@@ -3,8 +3,8 @@
 // over every partition.
 
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type PartitionQueues, QueueSet } from '../../lib/queues/queues.js';
+import type { RedisClient } from '../../lib/redis.js';
 import { allPartitions, keySpace } from '../../lib/store/keys.js';
 import { type StoredEvent, WorkerStore } from '../../lib/store/worker-store.js';
 
@@ -28,7 +28,7 @@ interface Deployment {
   partitions: PartitionQueues[];
 }
 
-function deployment(redis: Redis, prefix: string, partitions: number): Deployment {
+function deployment(redis: RedisClient, prefix: string, partitions: number): Deployment {
   const keys = keySpace(prefix, partitions);
   const queues = new QueueSet(redis, keys);
   return {
@@ -40,7 +40,7 @@ function deployment(redis: Redis, prefix: string, partitions: number): Deploymen
 
 /** Polls until no resume or timeout job is unfinished and no armed deadline is left; false on timeout. */
 export async function waitForDrain(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   partitions: number,
   timeoutMs: number,
@@ -66,7 +66,7 @@ export async function waitForDrain(
 }
 
 export async function observe(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   partitions: number,
   workerIds: readonly string[],

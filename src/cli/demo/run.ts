@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { type SerializedError, serializeError } from '../../lib/errors.js';
-import { connect } from '../../lib/redis.js';
+import { closeConnection, connect } from '../../lib/redis.js';
 import { createProducer } from '../../producers/producer.js';
 import type { Producer } from '../../producers/types.js';
 import { redactUrl } from '../output.js';
@@ -11,7 +11,7 @@ import { type Check, type DemoStats, evaluate, type RequestResult } from './chec
 import { type ConsumerProcessHandle, startConsumers } from './consumers.js';
 import { observe, waitForDrain } from './observe.js';
 import { planWorkload } from './plan.js';
-import { acquireRedis, purgeDeployment } from './redis.js';
+import { acquireRedis, purgeDeployment, type RedisChoice } from './redis.js';
 import { renderReport } from './report.js';
 import { runWorkload, type SentRequest } from './workload.js';
 
@@ -19,10 +19,10 @@ export interface DemoOptions {
   workers: number;
   consumers: number;
   seed: number;
-  /** RESUME_PARTITIONS the consumers run with (they inherit the environment). */
+  /** RESUME_PARTITIONS of the demo's deployment (the consumer processes get it too). */
   partitions: number;
-  /** REDIS_URL as the user set it; undefined starts a private redis-server. */
-  userRedisUrl: string | undefined;
+  /** Where Redis is: the user's REDIS_URL / REDIS_CLUSTER_NODES, or a private server or cluster. */
+  redis: RedisChoice;
   /** Keep the demo's keys in the user's Redis (a private server is always discarded). */
   keep: boolean;
   progress(line: string): void;
@@ -46,10 +46,10 @@ const OUTCOME_TIMEOUT_MS = 10_000;
 
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const startedAt = Date.now();
-  const redis = await acquireRedis(opts.userRedisUrl);
+  const redis = await acquireRedis(opts.redis);
   const prefix = `demo-${randomBytes(4).toString('hex')}`;
-  const redisLabel = redis.external ? redactUrl(redis.url) : `${redis.url} (private redis-server)`;
-  const client = connect(redis.url, 'producer');
+  const redisLabel = typeof redis.connection === 'string' ? redactUrl(redis.label) : redis.label;
+  const client = connect(redis.connection, 'producer');
   let consumers: ConsumerProcessHandle[] = [];
   let producer: Producer | undefined;
   try {
@@ -57,11 +57,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       `demo: redis ${redisLabel}, prefix ${prefix}; starting ${opts.consumers} consumer processes`,
     );
     consumers = await startConsumers(opts.consumers, {
-      redisUrl: redis.url,
+      env: { ...redis.env, RESUME_PARTITIONS: String(opts.partitions) },
       prefix,
       onLog: (i, line) => process.stderr.write(`[consumer ${i}] ${line}\n`),
     });
-    producer = createProducer({ connection: redis.url, prefix, partitions: opts.partitions });
+    producer = createProducer({ connection: redis.connection, prefix, partitions: opts.partitions });
     const plan = planWorkload(opts.workers, opts.seed);
     opts.progress(
       `demo: registering and suspending ${plan.length} workers, sending resumes (seed ${opts.seed})`,
@@ -91,7 +91,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     await Promise.all(consumers.map((c) => c.stop()));
     await producer?.disconnect().catch(() => undefined);
     if (redis.external && !opts.keep) await purgeDeployment(client, prefix, opts.partitions).catch(() => 0);
-    await client.quit().catch(() => client.disconnect());
+    await closeConnection(client);
     await redis.stop();
   }
 }

@@ -1,6 +1,7 @@
 // The one lock wrapper. The lock is an efficiency lock (hooks rarely run twice); safety comes from
 // the version compare-and-set at commit. We own the retry loop (backoff + jitter, bounded wait) so
-// contention surfaces quickly as LockUnavailableError, which consumers turn into a delay.
+// contention surfaces quickly as LockUnavailableError, which consumers turn into a delay (a backoff
+// of their own per request: `lockWaitDelayMs`).
 //
 // Two forms of the same Redlock algorithm (a random value set with NX PX, extended and released by
 // compare-and-set on that value):
@@ -12,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionError, type Lock, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
-import { LockUnavailableError, ResumeProcessorError, RpCode } from '../errors.js';
+import type { Logger } from 'pino';
+import { LockUnavailableError, type QuorumState, ResumeProcessorError, RpCode } from '../errors.js';
 import type { Snapshot, WorkerStore } from '../store/worker-store.js';
 
 export interface ResumeLockOptions {
@@ -56,6 +58,8 @@ interface Holder {
 export class ResumeLock {
   private readonly store: WorkerStore;
   private readonly redlock: Redlock | null;
+  private readonly quorum: Redis[];
+  private connecting: Promise<void> | null;
   private readonly ttlMs: number;
   private readonly maxWaitMs: number;
   private readonly baseDelayMs: number;
@@ -63,6 +67,11 @@ export class ResumeLock {
   constructor(opts: ResumeLockOptions) {
     this.store = opts.store;
     const quorum = opts.quorum ?? [];
+    this.quorum = quorum;
+    // Quorum connections fail commands while they connect (no offline queue, so that a dead server's
+    // vote fails at once): the first acquires wait for them, else a starting consumer would report
+    // a missing majority for its first jobs.
+    this.connecting = quorum.length > 0 ? Promise.all(quorum.map(firstConnect)).then(() => {}) : null;
     this.redlock =
       quorum.length > 0
         ? new Redlock(quorum, { retryCount: 0, driftFactor: 0.01, automaticExtensionThreshold: 500 })
@@ -76,11 +85,19 @@ export class ResumeLock {
 
   /** Takes the lock on `workerId` and reads its record (and idempotency record) under it. */
   async acquire(workerId: string, read: { idempotencyKeyHash?: string } = {}): Promise<LockedRead> {
+    if (this.connecting) {
+      await this.connecting;
+      this.connecting = null;
+    }
     const started = Date.now();
     for (let attempts = 1; ; attempts++) {
       const got = await this.attempt(workerId, read);
       if (got) return { ...got, lease: this.lease(workerId, got.holder) };
       const waited = Date.now() - started;
+      // Without a connected majority no retry here can succeed: say so at once, and free the slot.
+      const quorum = this.quorumState();
+      if (quorum && quorum.reachable <= quorum.servers / 2)
+        throw new LockUnavailableError(this.store.lockKey(workerId), attempts, waited, undefined, quorum);
       const delay = Math.min(this.baseDelayMs * 2 ** (attempts - 1), 200) * (0.5 + Math.random());
       if (waited + delay > this.maxWaitMs)
         throw new LockUnavailableError(this.store.lockKey(workerId), attempts, waited);
@@ -134,6 +151,13 @@ export class ResumeLock {
         ? [await this.store.read(workerId), null]
         : await this.store.readWithIdempotency(workerId, read.idempotencyKeyHash);
     return { holder, snapshot, idempotency };
+  }
+
+  /** How many quorum servers are connected (a killed or unreachable one is not); null without a quorum. */
+  private quorumState(): QuorumState | null {
+    if (this.quorum.length === 0) return null;
+    const reachable = this.quorum.filter((c) => c.status === 'ready').length;
+    return { reachable, servers: this.quorum.length };
   }
 
   // One timer extends every held lock that is a third of its TTL old: most holds end long before,
@@ -227,3 +251,54 @@ const lostLock = (workerId: string) =>
     workerId,
     retryable: true,
   });
+
+/** Resolves when a connection is first ready, or first fails (the acquire then reports it). */
+const firstConnect = (c: Redis) =>
+  new Promise<void>((resolve) => {
+    if (c.status === 'ready' || c.status === 'end') return resolve();
+    const done = () => {
+      c.off('ready', done).off('error', done).off('end', done);
+      resolve();
+    };
+    c.on('ready', done).on('error', done).on('end', done);
+  });
+
+/**
+ * How long a request that did not get its worker's lock waits before it is tried again, by how many
+ * times it has waited (1 = the first): doubling from 50 ms, capped at 2 s, ±25% jitter so the
+ * requests of one outage do not all come back at the same moment. Contention between duplicates
+ * clears within the first wait or two; only a long hold or a lost Redlock majority reaches the cap.
+ */
+export function lockWaitDelayMs(waits: number): number {
+  const base = Math.min(50 * 2 ** Math.max(0, waits - 1), 2000);
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+/**
+ * One warn line per `everyMs` for lock waits an operator should see (a lost Redlock majority, or a
+ * request that kept waiting), carrying RP-LOCK-UNAVAILABLE and the count since the last line; the
+ * rest (ordinary contention between duplicates) go to `debug`.
+ */
+export function lockWaitReporter(
+  log: Pick<Logger, 'warn' | 'debug'>,
+  everyMs = 5000,
+): (err: LockUnavailableError, fields: { jobId?: string; waits: number; delayMs: number }) => void {
+  let last = 0;
+  let unreported = 0;
+  return (err, fields) => {
+    const serious = err.quorum !== undefined || fields.waits >= 5;
+    const line = { code: err.code, resource: err.resource, ...err.quorum, ...fields };
+    if (!serious) return log.debug(line, 'worker lock busy; request delayed');
+    unreported += 1;
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    log.warn(
+      { ...line, err, delayed: unreported },
+      err.quorum
+        ? 'no Redlock majority: resume requests wait (not failed) until enough lock servers are back'
+        : 'a worker lock stays unavailable: its requests keep waiting',
+    );
+    unreported = 0;
+  };
+}

@@ -3,7 +3,7 @@
 // the job catalog and made on first use (a deployment may have many partitions).
 
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { KeySpace } from '../store/keys.js';
 import { type JobCatalog, jobDefaults, QUEUE_NAMES, type QueueName } from './catalog.js';
 
@@ -28,7 +28,7 @@ export class QueueSet {
    * to the console. The connection's own errors surface on the calls that fail, so a no-op is fine.
    */
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     readonly keys: KeySpace,
     private readonly onError: (err: Error) => void = () => {},
   ) {}

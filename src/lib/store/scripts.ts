@@ -3,7 +3,7 @@
 // stands for ./lua/includes/name.lua (functions several scripts share).
 
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 
 const read = (path: string) => readFileSync(new URL(`./lua/${path}`, import.meta.url), 'utf8');
 const lua = (name: string) =>
@@ -20,7 +20,7 @@ const SCRIPTS = {
 } as const;
 
 export type ScriptArgs = (string | number)[];
-export interface ScriptedRedis extends Redis {
+interface ScriptCommands {
   rpCommit(numberOfKeys: number, ...args: ScriptArgs): Promise<[number, number, string?]>;
   rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
   rpEnqueue(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
@@ -31,7 +31,10 @@ export interface ScriptedRedis extends Redis {
   rpReleaseLease(...args: ScriptArgs): Promise<number>;
 }
 
-export function withScripts(redis: Redis): ScriptedRedis {
+/** A connection with the store's scripts defined on it. */
+export type ScriptedRedis = RedisClient & ScriptCommands;
+
+export function withScripts(redis: RedisClient): ScriptedRedis {
   for (const [name, def] of Object.entries(SCRIPTS)) {
     if (!(name in redis)) redis.defineCommand(name, def);
   }

@@ -5,11 +5,12 @@
 // src/lib/store/ names a key; callers use these methods. Scripts are loaded once per connection
 // (defineCommand).
 
-import type { Redis } from 'ioredis';
 import type { Outbox, WorkerRecord, WorkerStatus } from '../policy/types.js';
 import { QUEUE_NAMES } from '../queues/catalog.js';
 import { effectJobs, type JobAdd } from '../queues/job-adds.js';
+import { dataNodes, type RedisClient } from '../redis.js';
 import { type CommitChange, commitCall } from './commit-call.js';
+import { type DurabilityOptions, ReplicaWait } from './durability.js';
 import { jobCalls } from './job-call.js';
 import { allPartitions, type KeySpace } from './keys.js';
 import { decodeRecord, EVENTS_FIELD, type Fields, splitDocument } from './record-codec.js';
@@ -39,21 +40,25 @@ export interface TriggerBinding {
 
 export interface WorkerStoreOptions {
   /** Reads, commits (with their job adds), settles. */
-  redis: Redis;
+  redis: RedisClient;
   keys: KeySpace;
   /** Lifecycle events kept per worker (default 32). */
   eventsKept?: number;
+  /** 'replicated': commits, settles and enqueues wait for a replica (WAIT) before they return. */
+  durability?: DurabilityOptions;
 }
 
 export class WorkerStore {
   readonly keys: KeySpace;
   private readonly redis: ScriptedRedis;
   private readonly eventsKept: number;
+  private readonly replicated: ReplicaWait;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
     this.keys = opts.keys;
     this.eventsKept = opts.eventsKept ?? 32;
+    this.replicated = new ReplicaWait(opts.durability);
   }
 
   async read(id: string): Promise<Snapshot | null> {
@@ -99,13 +104,25 @@ export class WorkerStore {
 
   async readMany(ids: readonly string[]): Promise<(Snapshot | null)[]> {
     if (ids.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.get(this.keys.doc(id));
-    const replies = (await pipe.exec()) ?? [];
-    return replies.map(([err, doc], i) => {
-      if (err) throw err;
-      return toSnapshot(ids[i] ?? '', (doc as string | null) ?? null);
+    // One MGET per partition: a multi-key command must stay in one hash slot on a cluster.
+    const byPartition = new Map<number, number[]>();
+    ids.forEach((id, i) => {
+      const p = this.keys.partitionOf(id);
+      byPartition.set(p, [...(byPartition.get(p) ?? []), i]);
     });
+    const out: (Snapshot | null)[] = new Array(ids.length).fill(null);
+    await Promise.all(
+      [...byPartition.values()].map(async (indexes) => {
+        for (let from = 0; from < indexes.length; from += 500) {
+          const chunk = indexes.slice(from, from + 500);
+          const docs = await this.redis.mget(...chunk.map((i) => this.keys.doc(ids[i] as string)));
+          chunk.forEach((i, j) => {
+            out[i] = toSnapshot(ids[i] as string, docs[j] ?? null);
+          });
+        }
+      }),
+    );
+    return out;
   }
 
   async exists(id: string): Promise<boolean> {
@@ -118,7 +135,12 @@ export class WorkerStore {
    */
   async commit(prev: Snapshot | null, next: WorkerRecord, change: CommitChange): Promise<CommitResult> {
     const call = commitCall(this.keys, prev, next, change, this.eventsKept);
-    const [ok, version, status] = await this.redis.rpCommit(call.keys.length, ...call.keys, ...call.args);
+    const [ok, version, status] = await this.replicated.write(
+      this.redis,
+      'commit',
+      this.keys.doc(next.id),
+      (r) => r.rpCommit(call.keys.length, ...call.keys, ...call.args),
+    );
     const outbox = call.outbox;
     if (ok === 1) return { ok: true, outbox };
     return { ok: false, currentVersion: version < 0 ? null : version, currentStatus: status || null };
@@ -150,15 +172,8 @@ export class WorkerStore {
     const p = this.keys.partitionOf(id);
     const jobs = jobCalls(this.keys, p, adds);
     const keys = [this.keys.doc(id), this.keys.lock(id), this.keys.pending(p), ...jobs.keys];
-    return this.redis.rpSettle(
-      keys.length,
-      ...keys,
-      version,
-      id,
-      lockValue ?? '',
-      nowMs,
-      jobs.count,
-      ...jobs.args,
+    return this.replicated.write(this.redis, 'settle', this.keys.doc(id), (r) =>
+      r.rpSettle(keys.length, ...keys, version, id, lockValue ?? '', nowMs, jobs.count, ...jobs.args),
     );
   }
 
@@ -170,7 +185,9 @@ export class WorkerStore {
   async enqueue(id: string, add: JobAdd, nowMs: number): Promise<'added' | 'exists' | 'no-worker'> {
     const jobs = jobCalls(this.keys, this.keys.partitionOf(id), [add]);
     const keys = [this.keys.doc(id), ...jobs.keys];
-    const reply = await this.redis.rpEnqueue(keys.length, ...keys, nowMs, ...jobs.args);
+    const reply = await this.replicated.write(this.redis, 'enqueue', this.keys.doc(id), (r) =>
+      r.rpEnqueue(keys.length, ...keys, nowMs, ...jobs.args),
+    );
     return reply === 1 ? 'added' : reply === 0 ? 'exists' : 'no-worker';
   }
 
@@ -302,18 +319,17 @@ export class WorkerStore {
    */
   async purge(): Promise<number> {
     let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(
-        cursor,
-        'MATCH',
-        `{${this.keys.prefix}:*}:*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      if (found.length > 0) deleted += await this.redis.unlink(...found);
-    } while (cursor !== '0');
+    // Every server that holds data (each master of a cluster), and one UNLINK per key: the keys a
+    // scan returns span many slots.
+    for (const node of dataNodes(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', `{${this.keys.prefix}:*}:*`, 'COUNT', 1000);
+        cursor = next;
+        const counts = await Promise.all(found.map((key) => node.unlink(key)));
+        deleted += counts.reduce((a, b) => a + b, 0);
+      } while (cursor !== '0');
+    }
     return deleted;
   }
 
