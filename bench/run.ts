@@ -12,6 +12,7 @@ import { createProducer } from '../src/producers/producer.js';
 import { parseBenchArgs } from './lib/args.js';
 import { renderChart } from './lib/chart.js';
 import type { BenchChild } from './lib/child.js';
+import { clusterConsoleTable, renderClusterMarkdown } from './lib/cluster-report.js';
 import { runResumeLoad } from './lib/load.js';
 import { machineInfo } from './lib/machine.js';
 import { createSuspendedWorkers } from './lib/population.js';
@@ -19,6 +20,7 @@ import { consoleTable, renderMarkdown, writeDocs } from './lib/report.js';
 import { type BenchResults, evaluateTargets, type LatenessSummary } from './lib/results.js';
 import { installRoundTripCounter } from './lib/round-trips.js';
 import { median, type Percentiles } from './lib/stats.js';
+import { runClusterBench } from './phases/cluster.js';
 import { runLatencyReferences } from './phases/latency-references.js';
 import { type LatenessResult, runLateness } from './phases/lateness.js';
 import { runProfile } from './phases/profile.js';
@@ -27,6 +29,7 @@ import { runThroughput } from './phases/throughput.js';
 
 const RESULTS_DIR = 'bench/results';
 const DOCS = 'docs/benchmarks.md';
+const SCALING_DOCS = 'docs/scaling.md';
 const CHART = join(RESULTS_DIR, 'chart.svg');
 
 /** Consumer settings of every resume-processor child (the consumer's own defaults, made explicit). */
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   installRoundTripCounter();
   mkdirSync(RESULTS_DIR, { recursive: true });
+  if (cfg.cluster) return clusterOnly(cfg);
 
   let server: RedisServerHandle | undefined;
   let url = cfg.redisUrl;
@@ -327,6 +331,31 @@ async function main(): Promise<void> {
     await observer.quit().catch(() => observer.disconnect());
     await server?.stop();
   }
+}
+
+/** `--cluster`: the cluster comparison alone (bench/results/cluster.json, docs/scaling.md). */
+async function clusterOnly(cfg: ReturnType<typeof parseBenchArgs>): Promise<void> {
+  const result = await runClusterBench({
+    partitions: cfg.clusterPartitions,
+    concurrency: cfg.concurrency,
+    perRound: cfg.quick ? 500 : 3000,
+    rounds: cfg.quick ? 2 : 3,
+    warmup: cfg.quick ? 300 : 2000,
+    rpEnv: RP_ENV,
+    log,
+  });
+  const meta = {
+    generatedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    durationSec: (Date.now() - started) / 1000,
+    concurrency: cfg.concurrency,
+  };
+  const out = cfg.out === 'bench/results/latest.json' ? join(RESULTS_DIR, 'cluster.json') : cfg.out;
+  writeFileSync(out, `${JSON.stringify({ ...meta, ...result }, null, 2)}\n`);
+  if (cfg.writeDocs) writeDocs(SCALING_DOCS, renderClusterMarkdown(result, meta));
+  log(`wrote ${out}${cfg.writeDocs ? `, ${SCALING_DOCS}` : ''}`);
+  console.log(`\n${clusterConsoleTable(result)}`);
 }
 
 function createTracked(list: ReturnType<typeof createProducer>[], url: string, prefix: string) {

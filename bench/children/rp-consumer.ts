@@ -16,11 +16,11 @@ const dist = (path: string) => new URL(`../../dist/${path}`, import.meta.url).hr
 
 await serveChild(async () => {
   const { createConsumer } = (await import(dist('index.js'))) as Library;
-  const { loadEnv, redlockUrls } = (await import(dist('lib/config.js'))) as Config;
+  const { loadEnv, redisConnection, redlockUrls } = (await import(dist('lib/config.js'))) as Config;
   const { createLogger } = (await import(dist('lib/logger.js'))) as Logging;
   const e = loadEnv();
   const consumer = createConsumer({
-    connection: e.REDIS_URL,
+    connection: redisConnection(e),
     prefix: e.RESUME_PREFIX,
     partitions: e.RESUME_PARTITIONS,
     concurrency: e.CONSUMER_CONCURRENCY,

@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util';
 
 export interface BenchConfig {
   quick: boolean;
+  /** Only the cluster comparison (one server vs a 3-master cluster, several partition counts). */
+  cluster: boolean;
+  clusterPartitions: number[];
   concurrency: number;
   /** Measured jobs per system per throughput round, and the number of interleaved rounds. */
   perRound: number;
@@ -29,6 +32,10 @@ export interface BenchConfig {
 
 export const USAGE = `usage: npm run bench -- [flags]
   --quick                 small sizes, finishes in about a minute (smoke test)
+  --cluster               only the cluster comparison: P partitions on one redis-server and on a
+                          private 3-master Redis Cluster (writes bench/results/cluster.json and
+                          the generated part of docs/scaling.md)
+  --partitions <a,b,c>    partition counts of the cluster comparison (default 1,3,12,48)
   --concurrency <C>       BullMQ concurrency of every measured process (default 16)
   --per-round <N>         measured jobs per system per throughput round (default 4000; quick 600)
   --rounds <R>            interleaved throughput rounds (default 5; quick 2)
@@ -54,6 +61,8 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
+      partitions: { type: 'string' },
       concurrency: { type: 'string' },
       'per-round': { type: 'string' },
       rounds: { type: 'string' },
@@ -92,8 +101,13 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     : q
       ? [500, 2000]
       : [1000, 10_000, 100_000];
+  const clusterPartitions = values.partitions
+    ? values.partitions.split(',').map((v) => int('partitions', v.trim(), 1))
+    : [1, 3, 12, 48];
   return {
     quick: q,
+    cluster: values.cluster === true,
+    clusterPartitions,
     concurrency: int('concurrency', values.concurrency, 16),
     perRound: int('per-round', values['per-round'], q ? 600 : 4000),
     rounds: int('rounds', values.rounds, q ? 2 : 5),

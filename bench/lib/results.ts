@@ -41,7 +41,9 @@ export interface BenchResults {
   command: string;
   durationSec: number;
   machine: MachineInfo;
-  config: Omit<BenchConfig, 'out' | 'redisUrl' | 'writeDocs' | 'hz'> & { hz: number };
+  config: Omit<BenchConfig, 'out' | 'redisUrl' | 'writeDocs' | 'hz' | 'cluster' | 'clusterPartitions'> & {
+    hz: number;
+  };
   plainBullmqJobsPerSec: number;
   handRolledResumesPerSec: number;
   resumesPerSec: number;
