@@ -58,15 +58,11 @@ const ACTIVITIES: { activity: string; match: (f: Frame) => boolean }[] = [
     match: (f) => f.functionName === 'acquire' && ours(f, 'lock/'),
   },
   {
-    activity: '  commit (one script: CAS, changed fields, event, indexes, outbox)',
+    activity: '  commit (one script: CAS, changed fields, event, indexes, job adds, lock release)',
     match: (f) => f.functionName === 'commit' && ours(f, 'store/worker-store'),
   },
   {
-    activity: '  BullMQ add (respawn job)',
-    match: (f) => f.functionName === 'addJob' && f.url.includes('/bullmq/'),
-  },
-  {
-    activity: '  settle (outbox clear + lock release script)',
+    activity: '  settle (only after PostResume hooks: outbox clear + lock release script)',
     match: (f) => f.functionName === 'settle' && ours(f, 'store/worker-store'),
   },
   {
