@@ -23,6 +23,7 @@ import { median, type Percentiles } from './lib/stats.js';
 import { runClusterBench } from './phases/cluster.js';
 import { runLatencyReferences } from './phases/latency-references.js';
 import { type LatenessResult, runLateness } from './phases/lateness.js';
+import { runListBench } from './phases/list.js';
 import { runProfile } from './phases/profile.js';
 import { runScale } from './phases/scale.js';
 import { runThroughput } from './phases/throughput.js';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   installRoundTripCounter();
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (cfg.cluster) return clusterOnly(cfg);
+  if (cfg.list) return listOnly(cfg);
 
   let server: RedisServerHandle | undefined;
   let url = cfg.redisUrl;
@@ -331,6 +333,25 @@ async function main(): Promise<void> {
     await observer.quit().catch(() => observer.disconnect());
     await server?.stop();
   }
+}
+
+/** `--list`: list-page latency alone (bench/results/list.json; docs/benchmarks.md quotes it). */
+async function listOnly(cfg: ReturnType<typeof parseBenchArgs>): Promise<void> {
+  const points = await runListBench({ sizes: cfg.listSizes, calls: cfg.quick ? 50 : 200, log });
+  const out = cfg.out === 'bench/results/latest.json' ? join(RESULTS_DIR, 'list.json') : cfg.out;
+  const meta = {
+    generatedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    durationSec: (Date.now() - started) / 1000,
+  };
+  writeFileSync(out, `${JSON.stringify({ ...meta, points }, null, 2)}\n`);
+  log(`wrote ${out}`);
+  console.log('');
+  for (const p of points)
+    console.log(
+      `N=${String(p.suspended).padEnd(8)} ${p.query.padEnd(44)} p50 ${p.p50Ms} ms  p99 ${p.p99Ms} ms  max ${p.maxMs} ms  (${p.itemsPerPage} items)`,
+    );
 }
 
 /** `--cluster`: the cluster comparison alone (bench/results/cluster.json, docs/scaling.md). */

@@ -8,6 +8,9 @@ export interface BenchConfig {
   /** Only the cluster comparison (one server vs a 3-master cluster, several partition counts). */
   cluster: boolean;
   clusterPartitions: number[];
+  /** Only the list-page latency at growing populations of suspended workers. */
+  list: boolean;
+  listSizes: number[];
   concurrency: number;
   /** Measured jobs per system per throughput round, and the number of interleaved rounds. */
   perRound: number;
@@ -35,6 +38,9 @@ export const USAGE = `usage: npm run bench -- [flags]
   --cluster               only the cluster comparison: P partitions on one redis-server and on a
                           private 3-master Redis Cluster (writes bench/results/cluster.json and
                           the generated part of docs/scaling.md)
+  --list                  only the list-page latency: listWorkers pages at 100,000 and 1,000,000
+                          suspended workers (writes bench/results/list.json)
+  --list-sizes <a,b>      populations of the list bench (default 100000,1000000)
   --partitions <a,b,c>    partition counts of the cluster comparison (default 1,3,12,48)
   --concurrency <C>       BullMQ concurrency of every measured process (default 16)
   --per-round <N>         measured jobs per system per throughput round (default 4000; quick 600)
@@ -62,6 +68,8 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     options: {
       quick: { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+      'list-sizes': { type: 'string' },
       partitions: { type: 'string' },
       concurrency: { type: 'string' },
       'per-round': { type: 'string' },
@@ -107,6 +115,12 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
   return {
     quick: q,
     cluster: values.cluster === true,
+    list: values.list === true,
+    listSizes: values['list-sizes']
+      ? values['list-sizes'].split(',').map((v) => int('list-sizes', v.trim(), 1))
+      : q
+        ? [2000, 20_000]
+        : [100_000, 1_000_000],
     clusterPartitions,
     concurrency: int('concurrency', values.concurrency, 16),
     perRound: int('per-round', values['per-round'], q ? 600 : 4000),

@@ -41,7 +41,10 @@ export interface BenchResults {
   command: string;
   durationSec: number;
   machine: MachineInfo;
-  config: Omit<BenchConfig, 'out' | 'redisUrl' | 'writeDocs' | 'hz' | 'cluster' | 'clusterPartitions'> & {
+  config: Omit<
+    BenchConfig,
+    'out' | 'redisUrl' | 'writeDocs' | 'hz' | 'cluster' | 'clusterPartitions' | 'list' | 'listSizes'
+  > & {
     hz: number;
   };
   plainBullmqJobsPerSec: number;

@@ -80,7 +80,7 @@ async function breakdown(redis: Redis, prefix: string, sample: SuspendedWorker, 
   const shared: Record<string, string> = {
     'timeout delayed zset': timeout.toKey('delayed'),
     'deadline index (zset)': index.deadlines,
-    'status index (set)': index.suspended,
+    'status index (zset)': index.suspended,
     'timeout queue event stream (capped at ~10k)': timeout.toKey('events'),
   };
   const sharedPerWorker: Record<string, number> = {};

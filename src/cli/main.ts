@@ -67,6 +67,7 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
         stateDir: env.HARN_WORKER_STATE_DIR,
         idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS,
         durability: env.RESUME_DURABILITY,
+        overdueGraceMs: env.RECONCILE_INTERVAL_MS,
       });
       return producer;
     },

@@ -123,7 +123,8 @@ export class Reconciler {
         continue;
       }
       const queue = this.opts.queues.of(workerId).timeout;
-      const jobId = jobIds.timeout(workerId, s.epoch);
+      const rev = s.deadline_rev ?? 0;
+      const jobId = jobIds.timeout(workerId, s.epoch, rev);
       const job = await queue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';
       if (state === 'waiting' || state === 'active' || state === 'prioritized') continue; // it will run
@@ -133,7 +134,7 @@ export class Reconciler {
         // Missing, or completed while the suspension is still armed (a hook blocked the timeout's
         // resume, or a crash lost the commit): fire it again.
         if (job) await job.remove();
-        await queue.add('timeout', { workerId, epoch: s.epoch }, { jobId });
+        await queue.add('timeout', { workerId, epoch: s.epoch, ...(rev === 0 ? {} : { rev }) }, { jobId });
       }
       this.stats.timeoutsRearmed += 1;
       this.opts.logger.info({ workerId, epoch: s.epoch, state }, 'reconciler re-armed a late timeout');

@@ -91,7 +91,7 @@ export class ResumeEngine {
     const applied = await this.deps.kernel.apply<Info>(
       job.workerId,
       (record, now) => {
-        const plan = planTimeout(record, job.epoch, requestId);
+        const plan = planTimeout(record, job.epoch, requestId, job.rev ?? 0);
         if (plan.kind === 'own') return unchanged({ kind: 'own-timeout', outcome: plan.outcome });
         if (plan.kind === 'stale' || !record)
           return unchanged({ kind: 'stale', reason: plan.kind === 'stale' ? plan.reason : 'unknown worker' });

@@ -22,6 +22,8 @@ export const RpCode = {
   LockUnavailable: 'RP-LOCK-UNAVAILABLE',
   LockLost: 'RP-LOCK-LOST',
   IdempotencyConflict: 'RP-IDEMPOTENCY-CONFLICT',
+  /** extendTimeout on a suspension without an armed timeout. */
+  NoTimeout: 'RP-NO-TIMEOUT',
   InvalidConfig: 'RP-INVALID-CONFIG',
   RedisUnavailable: 'RP-REDIS-UNAVAILABLE',
   /** `durability: 'replicated'`: no replica confirmed a write in time (details.applied says if it ran). */

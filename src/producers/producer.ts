@@ -9,14 +9,8 @@ import { decideFinish, type FinishStatus } from '../lib/policy/finish.js';
 import { unknownWorker } from '../lib/policy/messages.js';
 import { summarize } from '../lib/policy/summary.js';
 import { decideSuspend } from '../lib/policy/suspend.js';
-import type {
-  JsonValue,
-  Transcript,
-  WorkerRecord,
-  WorkerStatus,
-  WorkerSummary,
-} from '../lib/policy/types.js';
-import { WORKER_STATUSES } from '../lib/policy/types.js';
+import type { JsonValue, Transcript, WorkerRecord, WorkerSummary } from '../lib/policy/types.js';
+import { decideCancelWait, decideExtend } from '../lib/policy/wait.js';
 import { decideRegister } from '../lib/policy/worker-record.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
 import { QueueSet } from '../lib/queues/queues.js';
@@ -33,6 +27,7 @@ import type { DurabilityMode } from '../lib/store/durability.js';
 import { type Applied, Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { type ListFilter, ListFilterSchema, listPage, type WorkerPage } from './listing.js';
 import { ResumeRequests } from './resume-requests.js';
 import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
 import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
@@ -47,9 +42,11 @@ import type {
   SuspendInput,
 } from './types.js';
 import {
+  CancelWaitSchema,
   CloseSchema,
+  DeadlineChangeSchema,
+  ExtendOptionsSchema,
   FinishSchema,
-  ListSchema,
   parseInput,
   RegisterSchema,
   SuspendSchema,
@@ -78,6 +75,11 @@ export interface ProducerOptions {
    */
   durability?: DurabilityMode;
   replicaTimeoutMs?: number;
+  /**
+   * `listWorkers({ overdue: true })` lists suspended workers whose timeout was due more than this
+   * long ago (default 2000: RECONCILE_INTERVAL_MS's default).
+   */
+  overdueGraceMs?: number;
 }
 
 export function createProducer(opts: ProducerOptions): Producer {
@@ -97,6 +99,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     hooks: opts.hooks ?? {},
     logger,
     stateDir: opts.stateDir ?? DEFAULT_WORKER_STATE_DIR,
+    overdueGraceMs: opts.overdueGraceMs ?? 2000,
     durability: opts.durability ?? 'async',
     ...(opts.replicaTimeoutMs === undefined ? {} : { replicaTimeoutMs: opts.replicaTimeoutMs }),
   });
@@ -113,6 +116,7 @@ interface ProducerDeps {
   hooks: SuspendHooks;
   logger: Logger;
   stateDir: string;
+  overdueGraceMs: number;
   durability: DurabilityMode;
   replicaTimeoutMs?: number;
 }
@@ -233,6 +237,32 @@ class ResumeProducer implements Producer {
     return this.finish(workerId, graceful ? 'stopped' : 'cancelled', {});
   }
 
+  async extendTimeout(
+    workerId: string,
+    change: { byMs: number } | { until: number | string | Date },
+    opts: { expectEpoch?: number } = {},
+  ): Promise<WorkerSummary> {
+    const id = parseInput(WorkerIdSchema, workerId, 'workerId');
+    const c = parseInput(DeadlineChangeSchema, change, 'change');
+    const { expectEpoch } = parseInput(ExtendOptionsSchema, opts ?? {}, 'options');
+    const move = {
+      ...('byMs' in c ? { byMs: c.byMs } : { untilMs: c.until }),
+      ...(expectEpoch === undefined ? {} : { expectEpoch }),
+    };
+    const record = recordOf(await this.kernel.apply(id, (r, now) => decideExtend(r, id, move, now)));
+    return summarize(record as WorkerRecord);
+  }
+
+  async cancelWait(
+    workerId: string,
+    opts: { conditions?: ('timeout' | 'trigger')[] } = {},
+  ): Promise<WorkerSummary> {
+    const id = parseInput(WorkerIdSchema, workerId, 'workerId');
+    const { conditions } = parseInput(CancelWaitSchema, opts ?? {}, 'options');
+    const applied = await this.kernel.apply(id, (r, now) => decideCancelWait(r, id, conditions, now));
+    return summarize(recordOf(applied) as WorkerRecord);
+  }
+
   complete(workerId: string, opts: FinishInput = {}): Promise<WorkerSummary> {
     return this.finish(workerId, 'completed', opts);
   }
@@ -262,15 +292,9 @@ class ResumeProducer implements Producer {
     return (await this.store.read(parseInput(WorkerIdSchema, workerId, 'workerId')))?.record ?? null;
   }
 
-  async listWorkers(filter: { status?: WorkerStatus } = {}): Promise<WorkerSummary[]> {
-    const { status } = parseInput(ListSchema, filter, 'filter');
-    const ids = status ? await this.store.idsWithStatus(status) : await this.store.allIds(WORKER_STATUSES);
-    ids.sort();
-    const snapshots = await this.store.readMany(ids);
-    return snapshots
-      .map((s) => s?.record)
-      .filter((r): r is WorkerRecord => r !== undefined && (status === undefined || r.status === status))
-      .map(summarize);
+  async listWorkers(filter: ListFilter = {}): Promise<WorkerPage> {
+    const parsed = parseInput(ListFilterSchema, filter, 'filter');
+    return listPage(this.store, parsed, { nowMs: Date.now(), overdueGraceMs: this.deps.overdueGraceMs });
   }
 
   async disconnect(): Promise<void> {

@@ -52,6 +52,8 @@ export function withTransportErrors(inner: Producer, where: string): Producer {
     getWorker: (id) => mapped(where, () => inner.getWorker(id)),
     getRecord: (id) => mapped(where, () => inner.getRecord(id)),
     listWorkers: (f) => mapped(where, () => inner.listWorkers(f)),
+    extendTimeout: (id, change, opts) => mapped(where, () => inner.extendTimeout(id, change, opts)),
+    cancelWait: (id, opts) => mapped(where, () => inner.cancelWait(id, opts)),
     importSnapshot: (t, o) => mapped(where, () => inner.importSnapshot(t, o)),
     exportSnapshot: (id, p) => mapped(where, () => inner.exportSnapshot(id, p)),
     disconnect: () => inner.disconnect(),

@@ -6,9 +6,9 @@ import type {
   SuspendInitiator,
   WorkerMode,
   WorkerRecord,
-  WorkerStatus,
   WorkerSummary,
 } from '../lib/policy/types.js';
+import type { ListFilter, WorkerPage } from './listing.js';
 import type { ImportOptions, ImportResult } from './snapshots.js';
 
 export interface RegisterWorkerInput {
@@ -68,11 +68,32 @@ export interface Producer {
   ): Promise<ResumeTicket>;
   deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]>;
   close(workerId: string, opts?: { graceful?: boolean }): Promise<WorkerSummary>;
+  /**
+   * Moves the armed timeout of the worker's current suspension: `{ byMs }` from the current
+   * deadline (negative: sooner) or `{ until }` (epoch ms, ISO-8601 or Date); a deadline in the past
+   * fires at once. HARN-SUS-003 when the worker is not suspended (its timeout already fired) or,
+   * with `expectEpoch`, no longer in that suspension; RP-NO-TIMEOUT when none is armed.
+   */
+  extendTimeout(
+    workerId: string,
+    change: { byMs: number } | { until: number | string | Date },
+    opts?: { expectEpoch?: number },
+  ): Promise<WorkerSummary>;
+  /**
+   * Disarms the current suspension's timeout and/or event trigger (default both) without resuming
+   * it: the worker stays suspended until resumed or closed. Idempotent.
+   */
+  cancelWait(workerId: string, opts?: { conditions?: ('timeout' | 'trigger')[] }): Promise<WorkerSummary>;
   complete(workerId: string, opts?: FinishInput): Promise<WorkerSummary>;
   fail(workerId: string, opts?: FinishInput): Promise<WorkerSummary>;
   getWorker(workerId: string): Promise<WorkerSummary | null>;
   getRecord(workerId: string): Promise<WorkerRecord | null>;
-  listWorkers(filter?: { status?: WorkerStatus }): Promise<WorkerSummary[]>;
+  /**
+   * One page of workers matching the filter, from the sorted-set indexes (O(log N + page) per
+   * partition): ordered by when they entered their status (suspended: suspended_at), or by deadline.
+   * Pass `nextCursor` back with the same filter for the next page.
+   */
+  listWorkers(filter?: ListFilter): Promise<WorkerPage>;
   /** Imports a Harn `worker_snapshot` file, or every *.json file of a directory. */
   importSnapshot(target: string, opts?: ImportOptions): Promise<ImportResult[]>;
   /** Writes the worker as a Harn `worker_snapshot` file (default `<stateDir>/<id>.json`). */

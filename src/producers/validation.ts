@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { RpCode, ValidationError } from '../lib/errors.js';
 import { JsonValueSchema } from '../lib/policy/resume-options.js';
-import { SUSPEND_INITIATORS, WORKER_MODES, WORKER_STATUSES } from '../lib/policy/types.js';
+import { SUSPEND_INITIATORS, WORKER_MODES } from '../lib/policy/types.js';
+import { WAIT_CONDITIONS } from '../lib/policy/wait.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
@@ -32,6 +33,37 @@ export const FinishSchema = z.strictObject({
   graceful: z.boolean().optional(),
 });
 
+/** A time bound: epoch milliseconds, an ISO-8601 string or a Date. */
+export const TimeBound = z.union([
+  z.number().int().nonnegative(),
+  z.date().transform((d) => d.getTime()),
+  z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 time or epoch ms' })
+    .transform((s) => Date.parse(s)),
+]);
+
+/** extendTimeout's change: exactly one of byMs (relative to the current deadline) and until. */
+export const DeadlineChangeSchema = z.union([
+  z.strictObject({
+    byMs: z
+      .number()
+      .int()
+      .min(-365 * 86_400_000)
+      .max(365 * 86_400_000),
+  }),
+  z.strictObject({ until: TimeBound }),
+]);
+
+export const ExtendOptionsSchema = z.strictObject({ expectEpoch: z.number().int().positive().optional() });
+
+export const CancelWaitSchema = z.strictObject({
+  conditions: z
+    .array(z.enum(WAIT_CONDITIONS))
+    .min(1, 'name at least one of timeout, trigger')
+    .default([...WAIT_CONDITIONS]),
+});
+
 export const CloseSchema = z.strictObject({ graceful: z.boolean().optional() });
 
 export const ResumeRequestOptionsSchema = z.strictObject({
@@ -45,8 +77,6 @@ export const DeliverEventSchema = z.strictObject({
   payload: JsonValueSchema.optional(),
   dedupe_key: text(400).optional(),
 });
-
-export const ListSchema = z.strictObject({ status: z.enum(WORKER_STATUSES).optional() });
 
 /** Parses or throws RP-INVALID-INPUT naming the offending path (prefixed with the argument name). */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, argument: string): z.infer<S> {

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { type RedisClusterHandle, startRedisCluster } from '../../src/lib/redis-server.js';
 import type { DurabilityMode } from '../../src/lib/store/durability.js';
 import { createProducer } from '../../src/producers/producer.js';
+import { listAll } from '../support/harness.js';
 import { runFailoverLoad } from './failover.js';
 import {
   coveringHarness,
@@ -133,7 +134,7 @@ async function measure(): Promise<void> {
       await inFlight(drain, 32, (id) => producer.resume(id, 'go'));
       const t = performance.now();
       const consumer = await h.startConsumer({ durability: mode, concurrency: 16 });
-      const running = () => producer.listWorkers({ status: 'suspended' });
+      const running = () => listAll(producer, { status: 'suspended' });
       while ((await running()).some((w) => w.id.startsWith(`m${round}-drain`)))
         await new Promise((r) => setTimeout(r, 50));
       const resumesPerSecond = Math.round(drain.length / ((performance.now() - t) / 1000));

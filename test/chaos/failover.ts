@@ -7,7 +7,7 @@
 import type { ResumeOutcome } from '../../src/lib/policy/types.js';
 import type { ProducerOptions } from '../../src/producers/producer.js';
 import { createProducer } from '../../src/producers/producer.js';
-import { type Harness, sleep } from '../support/harness.js';
+import { type Harness, listAll, sleep } from '../support/harness.js';
 
 export type Plan = 'resume' | 'timeout-resume' | 'timeout-fail';
 
@@ -150,7 +150,7 @@ export async function runFailoverLoad(h: Harness, opts: LoadOptions): Promise<Lo
   // Timeouts: each must leave `suspended` (fired, maybe late through the reconciler).
   const deadline = Date.now() + (opts.settleMs ?? 30_000);
   for (;;) {
-    const left = (await producer.listWorkers({ status: 'suspended' })).filter(
+    const left = (await listAll(producer, { status: 'suspended' })).filter(
       (w) => plans.get(w.id) !== 'resume',
     );
     if (left.length === 0 || Date.now() > deadline) break;

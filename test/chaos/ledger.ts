@@ -477,7 +477,7 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
   const indexed = new Map<string, string[]>();
   for (const p of allPartitions(env.keys))
     for (const st of statuses)
-      for (const id of await env.admin.smembers(env.keys.status(p, st)))
+      for (const id of await env.admin.zrange(env.keys.status(p, st), 0, -1))
         indexed.set(id, [...(indexed.get(id) ?? []), `${st}${env.keys.partitions > 1 ? `@${p}` : ''}`]);
   for (const [id, r] of recordById) {
     const at = indexed.get(id) ?? [];

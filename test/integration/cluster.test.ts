@@ -13,7 +13,7 @@ import { parseClusterNodes } from '../../src/lib/redis.js';
 import { freePort, type RedisServerHandle, startRedisServer } from '../../src/lib/redis-server.js';
 import { keySpace } from '../../src/lib/store/keys.js';
 import { createProducer } from '../../src/producers/producer.js';
-import { clusterTarget, createHarness, type Harness } from '../support/harness.js';
+import { clusterTarget, createHarness, type Harness, listAll } from '../support/harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/resume-processor.js', import.meta.url));
 const nodes = () => inject('clusterNodes');
@@ -127,10 +127,10 @@ describe('on the test cluster', () => {
         ),
       );
       expect(masters.size).toBeGreaterThan(1);
-      expect((await producer.listWorkers({ status: 'suspended' })).map((w) => w.id).sort()).toEqual(
+      expect((await listAll(producer, { status: 'suspended' })).map((w) => w.id).sort()).toEqual(
         ids.filter((id) => Number(id.slice(2)) % 2 === 0).sort(),
       );
-      expect(await producer.listWorkers()).toHaveLength(24);
+      expect(await listAll(producer)).toHaveLength(24);
       const tickets = await producer.deliverEvent({ provider: 'p', kind: 'go', id: 'e1' });
       expect(tickets).toHaveLength(12);
     } finally {

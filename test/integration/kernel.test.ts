@@ -17,7 +17,7 @@ import { decideRegister } from '../../src/lib/policy/worker-record.js';
 import { QueueSet } from '../../src/lib/queues/queues.js';
 import { Kernel, MAX_COMMIT_ATTEMPTS } from '../../src/lib/store/kernel.js';
 import { fnv1a, keySpace } from '../../src/lib/store/keys.js';
-import { createHarness, type Harness, redisUrl, serverTarget, waitFor } from '../support/harness.js';
+import { createHarness, type Harness, listAll, redisUrl, serverTarget, waitFor } from '../support/harness.js';
 
 const suspend = (conditions: JsonValue) => ({
   reason: 'waiting',
@@ -59,13 +59,18 @@ describe('the kernel on Redis', () => {
     const id = 'k-1';
     const at = nowFrom(Date.now());
     await step(id, (r) => decideRegister(r, workerNamed(id), at));
-    expect(await h.redis.sismember(h.keys.status(0, 'running'), id)).toBe(1);
+    // Status indexes are sorted sets scored by when the worker entered the status.
+    expect(Number(await h.redis.zscore(h.keys.status(0, 'running'), id))).toBeGreaterThan(0);
 
     const s = await step(id, (r) =>
       decideSuspend(r, id, suspend({ timeout: { duration_ms: 60_000 }, on_event: 'review.approved' }), at),
     );
-    expect(await h.redis.smismember(h.keys.status(0, 'running'), id)).toEqual([0]);
-    expect(await h.redis.sismember(h.keys.status(0, 'suspended'), id)).toBe(1);
+    expect(await h.redis.zscore(h.keys.status(0, 'running'), id)).toBeNull();
+    // A suspended worker's score is its suspended_at; it is also in its reason's index.
+    expect(Number(await h.redis.zscore(h.keys.status(0, 'suspended'), id))).toBe(
+      s.suspension?.suspended_at_ms,
+    );
+    expect(Number(await h.redis.zscore(h.keys.reason(0, 'waiting'), id))).toBe(s.suspension?.suspended_at_ms);
     expect(Number(await h.redis.zscore(h.keys.deadlines(0), id))).toBe(s.suspension?.deadline_ms);
     expect(await h.redis.hget(h.keys.trigger(0, 'review.approved'), id)).toBe(String(s.version));
     const timeoutJob = jobIds.timeout(id, s.version);
@@ -80,6 +85,7 @@ describe('the kernel on Redis', () => {
       ),
     );
     expect(r.status).toBe('running');
+    expect(await h.redis.zscore(h.keys.reason(0, 'waiting'), id)).toBeNull();
     expect(await h.redis.zscore(h.keys.deadlines(0), id)).toBeNull();
     expect(await h.redis.hget(h.keys.trigger(0, 'review.approved'), id)).toBeNull();
     // The commit removed the delayed timeout job and added the respawn itself.
@@ -87,7 +93,8 @@ describe('the kernel on Redis', () => {
     expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, r.version))).toBe('waiting');
 
     await step(id, (rec) => decideFinish(rec, id, { status: 'cancelled', error: null }, at));
-    expect(await h.redis.sismember(h.keys.status(0, 'cancelled'), id)).toBe(1);
+    expect(Number(await h.redis.zscore(h.keys.status(0, 'cancelled'), id))).toBeGreaterThan(0);
+    expect(await h.redis.zscore(h.keys.status(0, 'running'), id)).toBeNull();
     expect((await h.store.events(id)).map((e) => [e.type, e.version])).toEqual([
       ['WorkerSpawned', 1],
       ['WorkerSuspended', 2],
@@ -235,7 +242,7 @@ describe('partitions', () => {
       expect(used.size).toBe(3);
       expect(ids.map((id) => h.keys.partitionOf(id))).toEqual(ids.map((id) => fnv1a(id) % 3));
       // Listing and event delivery fan out over every partition.
-      expect((await h.producer.listWorkers({ status: 'suspended' })).map((w) => w.id).sort()).toEqual(
+      expect((await listAll(h.producer, { status: 'suspended' })).map((w) => w.id).sort()).toEqual(
         [...ids].sort(),
       );
       const tickets = await h.producer.deliverEvent({ provider: 'p', kind: 'go', id: 'e1' });

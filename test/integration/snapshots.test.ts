@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerRecord } from '../../src/lib/policy/types.js';
-import { createHarness, type Harness, targets } from '../support/harness.js';
+import { createHarness, type Harness, listAll, targets } from '../support/harness.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/harn/${name}`, import.meta.url), 'utf8')) as Record<
@@ -150,7 +150,7 @@ describe.each(targets())('Harn snapshots on %s', (_name, target) => {
     );
     // Blank input is refused before the file is even read.
     await expect(h.producer.resume(missing, '  ')).rejects.toMatchObject({ code: 'HARN-SUS-009' });
-    expect(await h.producer.listWorkers()).toEqual([]);
+    expect(await listAll(h.producer)).toEqual([]);
   });
 
   it('a directory import reports every file: good ones imported, bad ones with their error', async () => {
@@ -164,6 +164,6 @@ describe.each(targets())('Harn snapshots on %s', (_name, target) => {
     const failed = results.filter((r) => 'error' in r);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ path: join(dir, 'broken.json'), error: { code: 'HARN-SUS-004' } });
-    expect((await h.producer.listWorkers()).length).toBe(2);
+    expect(await listAll(h.producer)).toHaveLength(2);
   });
 });

@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { type Consumer, type ConsumerOptions, createConsumer } from '../../src/consumers/consumer.js';
+import type { WorkerSummary } from '../../src/lib/policy/types.js';
 import { type CatalogQueue, QueueSet } from '../../src/lib/queues/queues.js';
 import { type ConnectionSpec, closeConnection, connect, type RedisClient } from '../../src/lib/redis.js';
 import { allPartitions, type KeySpace, keySpace } from '../../src/lib/store/keys.js';
 import { WorkerStore } from '../../src/lib/store/worker-store.js';
+import type { ListFilter } from '../../src/producers/listing.js';
 import { createProducer } from '../../src/producers/producer.js';
 import type { Producer } from '../../src/producers/types.js';
 
@@ -171,3 +173,18 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every worker matching `filter`, page by page (1,000 a page). */
+export async function listAll(
+  producer: Pick<Producer, 'listWorkers'>,
+  filter: Omit<ListFilter, 'cursor' | 'limit'> = {},
+): Promise<WorkerSummary[]> {
+  const all: WorkerSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await producer.listWorkers({ ...filter, limit: 1000, ...(cursor ? { cursor } : {}) });
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+}

@@ -10,6 +10,7 @@ import { parseResumeOptions } from '../../src/lib/policy/resume-options.js';
 import { decideSuspend, type SuspendRequest } from '../../src/lib/policy/suspend.js';
 import { decideTimeoutFail, planTimeout } from '../../src/lib/policy/timeout.js';
 import type { JsonValue, WorkerRecord } from '../../src/lib/policy/types.js';
+import { decideCancelWait, decideExtend } from '../../src/lib/policy/wait.js';
 import { decideImport, decideRegister, type NewWorker } from '../../src/lib/policy/worker-record.js';
 import { FIXED_MS, makeRecord, makeSuspension } from '../support/records.js';
 
@@ -305,6 +306,48 @@ const rows: { name: string; decide: () => Decision<unknown>; expect: Expect }[] 
     decide: () => decideImport(makeRecord(), makeRecord(), false),
     expect: { reject: 'RP-WORKER-EXISTS' },
   },
+  {
+    name: 'extend: moves the armed deadline (same epoch, next version, a new timeout job)',
+    decide: () => decideExtend(withTimeout, 'worker_1', { byMs: 5000 }, NOW),
+    expect: {
+      commit: { status: 'suspended', version: 3, effects: ['armTimeout'], event: 'WorkerDeadlineMoved' },
+    },
+  },
+  {
+    name: 'extend: a running worker',
+    decide: () => decideExtend(makeRecord(), 'worker_1', { byMs: 5000 }, NOW),
+    expect: { reject: 'HARN-SUS-003' },
+  },
+  {
+    name: 'extend: another epoch than expected',
+    decide: () => decideExtend(withTimeout, 'worker_1', { byMs: 5000, expectEpoch: 9 }, NOW),
+    expect: { reject: 'HARN-SUS-003' },
+  },
+  {
+    name: 'extend: no armed timeout',
+    decide: () => decideExtend(suspended(), 'worker_1', { untilMs: FIXED_MS }, NOW),
+    expect: { reject: 'RP-NO-TIMEOUT' },
+  },
+  {
+    name: 'extend: an unknown worker',
+    decide: () => decideExtend(null, 'worker_1', { byMs: 1 }, NOW),
+    expect: { reject: 'RP-UNKNOWN-WORKER' },
+  },
+  {
+    name: 'cancel wait: the timeout',
+    decide: () => decideCancelWait(withTimeout, 'worker_1', ['timeout'], NOW),
+    expect: { commit: { status: 'suspended', version: 3, effects: [], event: 'WorkerWaitCancelled' } },
+  },
+  {
+    name: 'cancel wait: nothing armed is a no-op',
+    decide: () => decideCancelWait(suspended(), 'worker_1', ['timeout', 'trigger'], NOW),
+    expect: { unchanged: { cancelled: [] } },
+  },
+  {
+    name: 'cancel wait: a running worker',
+    decide: () => decideCancelWait(makeRecord(), 'worker_1', ['timeout'], NOW),
+    expect: { reject: 'HARN-SUS-003' },
+  },
 ];
 
 describe('decide functions', () => {
@@ -343,6 +386,24 @@ describe('decisions in detail', () => {
     if (d.kind !== 'commit') throw new Error('expected a commit');
     expect(d.effects).toEqual([{ kind: 'armTimeout', epoch: 2, dueAtMs: NOW.ms + 5000 }]);
     expect(d.next.suspension).toMatchObject({ epoch: 2, timeout_job_id: 'timeout-worker_1-2' });
+  });
+
+  it('extend: the moved suspension names its deadline rev; a job armed before the move is stale', () => {
+    const d = decideExtend(withTimeout, 'worker_1', { byMs: 5000 }, NOW);
+    if (d.kind !== 'commit') throw new Error('expected a commit');
+    const s = d.next.suspension;
+    expect(s).toMatchObject({ deadline_ms: FIXED_MS + 35_000, deadline_rev: 1, epoch: 2 });
+    expect(s?.timeout_job_id).toBe('timeout-worker_1-2.1');
+    expect(d.effects).toEqual([{ kind: 'armTimeout', epoch: 2, dueAtMs: FIXED_MS + 35_000, rev: 1 }]);
+    expect(planTimeout(d.next, 2, 'old-job')).toEqual({ kind: 'stale', reason: 'the deadline was moved' });
+    expect(planTimeout(d.next, 2, 'new-job', 1).kind).toBe('resume');
+    const c = decideCancelWait(d.next, 'worker_1', ['timeout'], NOW);
+    if (c.kind !== 'commit') throw new Error('expected a commit');
+    expect(c.next.suspension?.deadline_ms).toBeUndefined();
+    expect(planTimeout(c.next, 2, 'new-job', 1)).toEqual({
+      kind: 'stale',
+      reason: 'the timeout was cancelled',
+    });
   });
 
   it('timeout: plans follow on_timeout and the epoch', () => {

@@ -10,12 +10,15 @@ import { registerCommand } from './register.js';
 import { resumeCommand } from './resume.js';
 import { exportCommand, importCommand } from './snapshots.js';
 import { suspendCommand } from './suspend.js';
+import { cancelWaitCommand, extendCommand } from './wait.js';
 
 export const COMMANDS: readonly Command[] = [
   registerCommand,
   suspendCommand,
   resumeCommand,
   eventCommand,
+  extendCommand,
+  cancelWaitCommand,
   closeCommand,
   statusCommand,
   listCommand,

@@ -1,8 +1,8 @@
 // `status` and `list`: read-only views of worker records.
 
 import { unknownWorker } from '../../lib/policy/messages.js';
-import type { WorkerStatus } from '../../lib/policy/types.js';
-import { positionalArgs, stringFlag } from '../args.js';
+import type { ListFilter } from '../../producers/listing.js';
+import { intFlag, positionalArgs, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { formatList, formatSummary } from '../format.js';
 
@@ -28,23 +28,64 @@ Example:
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list workers (optionally by status)',
-  help: `Usage: resume-processor list [--status STATUS] [--json]
+  summary: 'list workers, a page at a time, by status, reason, suspension time or deadline',
+  help: `Usage: resume-processor list [filters] [--limit N] [--cursor C] [--json]
 
-Lists worker summaries sorted by id; prints {"count","workers":[...]} with --json.
+Lists worker summaries from the indexes, oldest first: by when each entered its status (a
+suspended worker: when it was suspended), or by deadline. Prints one page; when there are more,
+the last line (or "nextCursor" with --json) is the cursor to pass back with the same filters.
+With --json prints {"count","workers":[...],"nextCursor"}.
 
-  --status STATUS   running | suspended | completed | failed | cancelled | stopped | interrupted
+  --status STATUS           running | suspended | completed | failed | cancelled | stopped | interrupted
+  --reason TEXT             suspended workers parked with this reason
+  --suspended-before TIME   suspended before TIME (ISO-8601 or epoch ms; exclusive)
+  --suspended-after TIME    suspended after TIME (exclusive)
+  --deadline-before TIME    suspended with a timeout due before TIME, soonest first
+  --overdue                 suspended workers whose timeout was due more than RECONCILE_INTERVAL_MS
+                            ago and did not fire (should be empty: an alarm)
+  --order-by since|deadline order (default since; deadline with --deadline-before/--overdue)
+  --limit N                 workers per page, 1-1000 (default 100)
+  --cursor C                the next page of an earlier listing
 
-Example:
-  resume-processor list --status suspended`,
-  flags: { status: { type: 'string' } },
+Examples:
+  resume-processor list --status suspended
+  resume-processor list --reason "needs approval" --suspended-before 2026-12-01T00:00:00Z --json
+  resume-processor list --overdue`,
+  flags: {
+    status: { type: 'string' },
+    reason: { type: 'string' },
+    'suspended-before': { type: 'string' },
+    'suspended-after': { type: 'string' },
+    'deadline-before': { type: 'string' },
+    overdue: { type: 'boolean' },
+    'order-by': { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+  },
   async run(ctx) {
     positionalArgs(ctx.positionals, []);
-    const status = stringFlag(ctx.flags, 'status');
-    // The producer's zod schema names the allowed statuses; the cast only carries the text there.
-    const workers = await ctx
-      .producer()
-      .listWorkers(status === undefined ? {} : { status: status as WorkerStatus });
-    return { document: { count: workers.length, workers }, human: formatList(workers) };
+    const time = (name: string) => {
+      const v = stringFlag(ctx.flags, name);
+      return v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v;
+    };
+    const filter: Record<string, unknown> = {
+      status: stringFlag(ctx.flags, 'status'),
+      reason: stringFlag(ctx.flags, 'reason'),
+      suspendedBefore: time('suspended-before'),
+      suspendedAfter: time('suspended-after'),
+      deadlineBefore: time('deadline-before'),
+      overdue: ctx.flags.overdue === true ? true : undefined,
+      orderBy: stringFlag(ctx.flags, 'order-by'),
+      limit: intFlag(ctx.flags, 'limit'),
+      cursor: stringFlag(ctx.flags, 'cursor'),
+    };
+    for (const key of Object.keys(filter)) if (filter[key] === undefined) delete filter[key];
+    // The producer's zod schema checks every field (and names the flag's field in its error).
+    const page = await ctx.producer().listWorkers(filter as ListFilter);
+    const more = page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : '';
+    return {
+      document: { count: page.items.length, workers: page.items, nextCursor: page.nextCursor },
+      human: formatList(page.items) + more,
+    };
   },
 };

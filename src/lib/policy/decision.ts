@@ -41,7 +41,9 @@ export const unchanged = <Info>(info: Info): Decision<Info> => ({ kind: 'unchang
 
 /** The effect that arms a suspension's timeout job, when it has one. */
 export function arm(s: Suspension | null): Effect[] {
-  return s?.deadline_ms !== undefined ? [{ kind: 'armTimeout', epoch: s.epoch, dueAtMs: s.deadline_ms }] : [];
+  if (s?.deadline_ms === undefined) return [];
+  const rev = s.deadline_rev ?? 0;
+  return [{ kind: 'armTimeout', epoch: s.epoch, dueAtMs: s.deadline_ms, ...(rev === 0 ? {} : { rev }) }];
 }
 
 export const eventTypeFor = (status: WorkerRecord['status']): string =>

@@ -6,6 +6,8 @@ export const WORKER_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** BullMQ job ids may not contain ':' nor be all digits; worker ids are validated against this. */
 export const jobIds = {
-  timeout: (workerId: string, epoch: number) => `timeout-${workerId}-${epoch}`,
+  /** A suspension's timeout; `rev` counts the moves of its deadline (extend, cancel), 0 at first. */
+  timeout: (workerId: string, epoch: number, rev = 0) =>
+    rev === 0 ? `timeout-${workerId}-${epoch}` : `timeout-${workerId}-${epoch}.${rev}`,
   respawn: (workerId: string, version: number) => `respawn-${workerId}-${version}`,
 };

@@ -12,11 +12,17 @@ export type TimeoutPlan =
   | { kind: 'resume'; options: ResumeOptions };
 
 /**
- * A timeout job carries the epoch it was armed for; anything else has moved on and wins. A
+ * A timeout job carries the epoch (and deadline rev) it was armed for; anything else has moved on
+ * and wins: another suspension, or a deadline moved by extendTimeout or disarmed by cancelWait. A
  * redelivered job whose commit already landed (the record's last_request is its own request id)
  * reports the outcome it applied.
  */
-export function planTimeout(record: WorkerRecord | null, epoch: number, requestId: string): TimeoutPlan {
+export function planTimeout(
+  record: WorkerRecord | null,
+  epoch: number,
+  requestId: string,
+  rev = 0,
+): TimeoutPlan {
   if (!record) return { kind: 'stale', reason: 'unknown worker' };
   const last = record.last_request;
   if (last && last.id === requestId)
@@ -29,6 +35,11 @@ export function planTimeout(record: WorkerRecord | null, epoch: number, requestI
   const s = record.suspension;
   if (record.status !== 'suspended' || !s) return { kind: 'stale', reason: `status=${record.status}` };
   if (s.epoch !== epoch) return { kind: 'stale', reason: `suspended again at epoch ${s.epoch}` };
+  if ((s.deadline_rev ?? 0) !== rev || s.deadline_ms === undefined)
+    return {
+      kind: 'stale',
+      reason: s.deadline_ms === undefined ? 'the timeout was cancelled' : 'the deadline was moved',
+    };
   const action = s.on_timeout ?? 'resume_with_summary';
   if (action === 'fail') return { kind: 'fail' };
   const triggerId = s.auto_resume_trigger?.id ?? s.timeout_job_id ?? null;

@@ -75,9 +75,14 @@ export interface Suspension {
   conditions: JsonValue;
   /** Absolute time the timeout fires, when one is armed. */
   deadline_ms?: number;
+  /**
+   * How many times this suspension's deadline was moved or disarmed (extendTimeout, cancelWait);
+   * absent = 0. The timeout job carries it: a job armed before a move is stale.
+   */
+  deadline_rev?: number;
   on_timeout?: TimeoutAction;
   timeout_input?: JsonValue;
-  /** Job id of the armed timeout (derived from worker id + epoch). */
+  /** Job id of the armed timeout (derived from worker id, epoch and deadline_rev). */
   timeout_job_id?: string;
   auto_resume_trigger?: AutoResumeTrigger | null;
   suspended_at_turn?: number;
@@ -92,8 +97,8 @@ export interface Suspension {
  * and delayed timeout job.
  */
 export type Effect =
-  /** Add the delayed job `timeout-<id>-<epoch>` that fires at `dueAtMs`. */
-  | { kind: 'armTimeout'; epoch: number; dueAtMs: number }
+  /** Add the delayed job `timeout-<id>-<epoch>[.<rev>]` that fires at `dueAtMs`. */
+  | { kind: 'armTimeout'; epoch: number; dueAtMs: number; rev?: number }
   /** Add `respawn-<id>-<version>` for the runtime (the version is the outbox's). */
   | { kind: 'respawn' }
   /** Run the consumer's PostResume hooks (advisory). */

@@ -33,6 +33,8 @@ export type ResumeJob = z.infer<typeof ResumeJobSchema>;
 export const TimeoutJobSchema = z.object({
   workerId: WorkerIdSchema,
   epoch: z.number().int().positive(),
+  /** The suspension's deadline_rev the job was armed for (absent = 0); another rev is stale. */
+  rev: z.number().int().positive().optional(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),
 });

@@ -44,8 +44,12 @@ export function effectJobs(record: WorkerRecord, effects: readonly Effect[], now
   for (const effect of effects) {
     switch (effect.kind) {
       case 'armTimeout': {
-        const data: TimeoutJob = { workerId: record.id, epoch: effect.epoch };
-        const id = jobIds.timeout(record.id, effect.epoch);
+        const data: TimeoutJob = {
+          workerId: record.id,
+          epoch: effect.epoch,
+          ...(effect.rev ? { rev: effect.rev } : {}),
+        };
+        const id = jobIds.timeout(record.id, effect.epoch, effect.rev ?? 0);
         adds.push(jobAdd('timeout', 'timeout', id, data, Math.max(0, effect.dueAtMs - nowMs)));
         break;
       }

@@ -116,6 +116,7 @@ export const ExportBlockSchema = z.looseObject({
       on_timeout: z.enum(TIMEOUT_ACTIONS).optional(),
       timeout_input: JsonValueSchema.optional(),
       timeout_job_id: z.string().optional(),
+      deadline_rev: z.number().int().nonnegative().optional(),
       match_events: z.array(z.string()).optional(),
       provider: z.string().optional(),
     })

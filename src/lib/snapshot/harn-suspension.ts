@@ -93,6 +93,7 @@ function convertSuspension(
     if (ours.on_timeout !== undefined) s.on_timeout = ours.on_timeout;
     if (ours.timeout_input !== undefined) s.timeout_input = ours.timeout_input;
     if (ours.timeout_job_id !== undefined) s.timeout_job_id = ours.timeout_job_id;
+    if (ours.deadline_rev !== undefined) s.deadline_rev = ours.deadline_rev;
   } else if (parsed?.timeout) {
     s.deadline_ms = timeoutDeadlineMs(parsed.timeout, at);
     s.on_timeout = parsed.timeout.on_timeout;
@@ -159,6 +160,7 @@ export function suspensionExtras(s: Suspension): JsonObject {
   if (s.on_timeout !== undefined) out.on_timeout = s.on_timeout;
   if (s.timeout_input !== undefined) out.timeout_input = s.timeout_input;
   if (s.timeout_job_id !== undefined) out.timeout_job_id = s.timeout_job_id;
+  if (s.deadline_rev !== undefined) out.deadline_rev = s.deadline_rev;
   if (s.auto_resume_trigger) {
     out.match_events = [...s.auto_resume_trigger.match_events];
     if (s.auto_resume_trigger.provider !== undefined) out.provider = s.auto_resume_trigger.provider;

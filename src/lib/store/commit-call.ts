@@ -49,6 +49,7 @@ export function commitCall(
   const endedTimeout = endedTimeoutJob(before, next);
   const jobs = jobCalls(keys, p, effectJobs(next, change.effects, change.nowMs));
   const idem = change.idempotency;
+  const reasons = reasonMove(before, next);
   const scriptKeys = [
     keys.doc(id),
     keys.status(p, before?.status ?? next.status),
@@ -66,6 +67,8 @@ export function commitCall(
     ...drop.map((t) => keys.trigger(p, t)),
     ...add.map((t) => keys.trigger(p, t)),
     ...(idem ? [keys.idempotency(id, idem.keyHash)] : []),
+    ...(reasons.leave === null ? [] : [keys.reason(p, reasons.leave)]),
+    ...(reasons.enter === null ? [] : [keys.reason(p, reasons.enter)]),
     ...jobs.keys,
   ];
   const event = JSON.stringify(
@@ -93,9 +96,38 @@ export function commitCall(
     idem?.ttlMs ?? '',
     jobs.count,
     change.nowMs,
+    statusSince(before, next, change.nowMs),
+    reasons.leave === null ? 0 : 1,
+    reasons.enter === null ? 0 : 1,
     ...jobs.args,
   ];
   return { keys: scriptKeys, args, outbox };
+}
+
+const suspensionOf = (r: WorkerRecord | null) => (r?.status === 'suspended' ? r.suspension : null);
+
+/**
+ * The score of the worker in the status index it is in after the change: when it entered that
+ * status (a suspension's own time for `suspended`); "" when it stays where it is.
+ */
+function statusSince(before: WorkerRecord | null, after: WorkerRecord, nowMs: number): string | number {
+  const s = suspensionOf(after);
+  const was = suspensionOf(before);
+  const moved = !before || before.status !== after.status || (s !== null && s.epoch !== was?.epoch);
+  if (!moved) return '';
+  return s ? s.suspended_at_ms : nowMs;
+}
+
+/** The reason indexes a change moves the worker out of and into (suspended workers only). */
+function reasonMove(
+  before: WorkerRecord | null,
+  after: WorkerRecord,
+): { leave: string | null; enter: string | null } {
+  const was = suspensionOf(before);
+  const now = suspensionOf(after);
+  const same = was !== null && now !== null && was.epoch === now.epoch && was.reason === now.reason;
+  if (same) return { leave: null, enter: null };
+  return { leave: was ? was.reason : null, enter: now ? now.reason : null };
 }
 
 /** The trigger topics a record's current suspension is bound to, and its epoch. */
@@ -109,9 +141,11 @@ function bindings(record: WorkerRecord | null): { topics: string[]; epoch: numbe
 function endedTimeoutJob(before: WorkerRecord | null, after: WorkerRecord): string | null {
   const was = before?.status === 'suspended' ? before.suspension : null;
   if (was?.deadline_ms === undefined) return null;
+  const ended = jobIds.timeout(after.id, was.epoch, was.deadline_rev ?? 0);
   const now = after.status === 'suspended' ? after.suspension : null;
-  if (now?.deadline_ms !== undefined && now.epoch === was.epoch) return null;
-  return jobIds.timeout(after.id, was.epoch);
+  const armed =
+    now?.deadline_ms === undefined ? null : jobIds.timeout(after.id, now.epoch, now.deadline_rev ?? 0);
+  return armed === ended ? null : ended;
 }
 
 const armedDeadline = (record: WorkerRecord | null) =>

@@ -15,7 +15,10 @@ export interface KeySpace {
   doc(workerId: string): string;
   lock(workerId: string): string;
   idempotency(workerId: string, keyHash: string): string;
+  /** Workers of a status (zset: worker id -> ms it entered that status; suspended: suspended_at_ms). */
   status(p: number, status: string): string;
+  /** Suspended workers parked with one reason (zset: worker id -> suspended_at_ms). */
+  reason(p: number, reason: string): string;
   deadlines(p: number): string;
   pending(p: number): string;
   trigger(p: number, topic: string): string;
@@ -52,13 +55,30 @@ export function keySpace(prefix: string, partitions = 1): KeySpace {
     doc: (id) => `${of(id)}:w:${id}`,
     lock: (id) => `${of(id)}:lock:${id}`,
     idempotency: (id, keyHash) => `${of(id)}:idem:${id}:${keyHash}`,
-    status: (p, status) => `${tag(p)}:status:${status}`,
+    status: (p, status) => `${tag(p)}:since:${status}`,
+    reason: (p, reason) => `${tag(p)}:reason:${reasonKeyPart(reason)}`,
     deadlines: (p) => `${tag(p)}:deadlines`,
     pending: (p) => `${tag(p)}:pending`,
     trigger: (p, topic) => `${tag(p)}:trigger:${topic}`,
     reconcilerLease: `${tag(0)}:reconciler`,
     queueKey: (p, queue, suffix) => `${tag(p)}:${queue}:${suffix}`,
   };
+}
+
+/**
+ * A reason as part of a key: itself when short and plain, else a digest of it (reasons are free
+ * text; a key stays short and free of separators either way). Stable across processes.
+ */
+export function reasonKeyPart(reason: string): string {
+  if (/^[A-Za-z0-9 _.,;!?'()/-]{0,48}$/.test(reason)) return reason;
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < reason.length; i++) {
+    const c = reason.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `#${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /** 0 .. P-1, for the fan-out of listings, counts and event lookups. */

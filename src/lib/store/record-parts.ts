@@ -10,7 +10,7 @@ import type { Effect, JsonObject, JsonValue, Outbox, Suspension, WorkerRecord } 
 
 const json = JSON.stringify;
 
-type StoredEffect = ['a', number, number] | ['r'] | ['p'];
+type StoredEffect = ['a', number, number] | ['a', number, number, number] | ['r'] | ['p'];
 
 export function compactOutbox(o: Outbox): [number, string, StoredEffect[]] {
   return [o.version, o.requestId, o.effects.map(compactEffect)];
@@ -19,7 +19,7 @@ export function compactOutbox(o: Outbox): [number, string, StoredEffect[]] {
 function compactEffect(e: Effect): StoredEffect {
   switch (e.kind) {
     case 'armTimeout':
-      return ['a', e.epoch, e.dueAtMs];
+      return e.rev ? ['a', e.epoch, e.dueAtMs, e.rev] : ['a', e.epoch, e.dueAtMs];
     case 'respawn':
       return ['r'];
     case 'postResume':
@@ -36,7 +36,8 @@ export function expandOutbox([version, requestId, effects]: [number, string, Sto
     version,
     requestId,
     effects: effects.map((e): Effect => {
-      if (e[0] === 'a') return { kind: 'armTimeout', epoch: e[1], dueAtMs: e[2] };
+      if (e[0] === 'a')
+        return { kind: 'armTimeout', epoch: e[1], dueAtMs: e[2], ...(e[3] ? { rev: e[3] } : {}) };
       return e[0] === 'r' ? { kind: 'respawn' } : { kind: 'postResume' };
     }),
   };
@@ -53,6 +54,7 @@ const SUSPENSION_KEYS: [keyof Suspension, string][] = [
   ['snapshot_ref', 'sr'],
   ['conditions', 'c'],
   ['deadline_ms', 'd'],
+  ['deadline_rev', 'dr'],
   ['on_timeout', 'o'],
   ['timeout_input', 'ti'],
   ['timeout_job_id', 'tj'],
@@ -66,7 +68,9 @@ function suspensionDefault(id: string, s: Partial<Suspension>, key: keyof Suspen
   if (key === 'snapshot_ref') return '';
   if (key === 'suspended_at') return s.suspended_at_ms === undefined ? undefined : iso(s.suspended_at_ms);
   if (key === 'timeout_job_id')
-    return s.deadline_ms !== undefined && s.epoch !== undefined ? jobIds.timeout(id, s.epoch) : undefined;
+    return s.deadline_ms !== undefined && s.epoch !== undefined
+      ? jobIds.timeout(id, s.epoch, s.deadline_rev ?? 0)
+      : undefined;
   return undefined;
 }
 const DEFAULTED = new Set<keyof Suspension>(['snapshot_ref', 'suspended_at', 'timeout_job_id']);
@@ -89,6 +93,7 @@ export function expandSuspension(id: string, c: JsonObject): Suspension {
   const known: Record<string, unknown> = {
     suspended_at_ms: c.t,
     deadline_ms: c.d,
+    deadline_rev: c.dr,
     epoch: c.e,
   };
   const s: Record<string, unknown> = {};

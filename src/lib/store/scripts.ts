@@ -17,6 +17,7 @@ const SCRIPTS = {
   rpReleaseLock: { numberOfKeys: 1, lua: lua('release-lock-1.lua') },
   rpTakeLease: { numberOfKeys: 1, lua: lua('take-lease-1.lua') },
   rpReleaseLease: { numberOfKeys: 1, lua: lua('release-lease-1.lua') },
+  rpPage: { numberOfKeys: 1, lua: lua('page.lua') },
 } as const;
 
 export type ScriptArgs = (string | number)[];
@@ -29,6 +30,7 @@ interface ScriptCommands {
   rpReleaseLock(...args: ScriptArgs): Promise<number>;
   rpTakeLease(...args: ScriptArgs): Promise<number>;
   rpReleaseLease(...args: ScriptArgs): Promise<number>;
+  rpPage(...args: ScriptArgs): Promise<string[]>;
 }
 
 /** A connection with the store's scripts defined on it. */

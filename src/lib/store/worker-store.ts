@@ -38,6 +38,18 @@ export interface TriggerBinding {
   epoch: number;
 }
 
+/** An index a listing can read (see WorkerStore.indexKey). */
+export type ListIndex =
+  | { kind: 'status'; status: WorkerStatus }
+  | { kind: 'reason'; reason: string }
+  | { kind: 'deadline' };
+
+/** A worker's place in an index. */
+export interface IndexEntry {
+  id: string;
+  score: number;
+}
+
 export interface WorkerStoreOptions {
   /** Reads, commits (with their job adds), settles. */
   redis: RedisClient;
@@ -219,9 +231,42 @@ export class WorkerStore {
 
   async idsWithStatus(status: WorkerStatus): Promise<string[]> {
     const lists = await Promise.all(
-      allPartitions(this.keys).map((p) => this.redis.smembers(this.keys.status(p, status))),
+      allPartitions(this.keys).map((p) => this.redis.zrange(this.keys.status(p, status), 0, -1)),
     );
     return lists.flat();
+  }
+
+  /**
+   * The index a listing reads, in partition `p`: workers of a status (score: when they entered
+   * it; a suspended worker's suspended_at), suspended workers of one reason (score: suspended_at),
+   * or armed timeouts (score: deadline).
+   */
+  indexKey(p: number, index: ListIndex): string {
+    if (index.kind === 'status') return this.keys.status(p, index.status);
+    if (index.kind === 'reason') return this.keys.reason(p, index.reason);
+    return this.keys.deadlines(p);
+  }
+
+  /**
+   * One page of an index in partition `p`, in (score, id) order: entries with a score in
+   * [min, max] after `after`, at most `limit`. O(log N + limit) (plus the ties at `after`'s score).
+   */
+  async page(
+    p: number,
+    index: ListIndex,
+    range: { min: number; max: number; after: IndexEntry | null; limit: number },
+  ): Promise<IndexEntry[]> {
+    const bound = (n: number) =>
+      n === Number.POSITIVE_INFINITY ? '+inf' : n === Number.NEGATIVE_INFINITY ? '-inf' : n;
+    const flat = await this.redis.rpPage(
+      this.indexKey(p, index),
+      bound(range.min),
+      bound(range.max),
+      range.after?.score ?? '',
+      range.after?.id ?? '',
+      range.limit,
+    );
+    return pairs(flat).map(([id, score]) => ({ id, score: Number(score) }));
   }
 
   async allIds(statuses: readonly WorkerStatus[]): Promise<string[]> {

@@ -41,7 +41,7 @@ interface Round {
  * Counts commit script calls on `workerId` that expect version `from`, until `stop()` is called.
  * MONITOR shows the script call as EVAL (a connection's first call: ioredis sends the source, which
  * MONITOR prints escaped) or EVALSHA; the commit script is recognised by its keys (document, two
- * status sets, the deadline and pending indexes, in that order), then ARGV[1] is the expected version.
+ * status indexes, the deadline and pending indexes, in that order), then ARGV[1] is the expected version.
  */
 async function watchStaleCommits(url: string, keys: KeySpace, workerId: string, from: number) {
   const p = keys.partitionOf(workerId);

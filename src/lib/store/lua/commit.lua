@@ -9,8 +9,9 @@
   The document is `name \31 value` segments joined by \30; `v` and `s` come first.
 
   KEYS[1]  worker document (string)
-  KEYS[2]  status index (set) the worker leaves (the same key as KEYS[3] when the status stays)
-  KEYS[3]  status index (set) the worker enters
+  KEYS[2]  status index (zset: worker id -> ms it entered the status) the worker leaves (the same
+           key as KEYS[3] when the status stays)
+  KEYS[3]  status index the worker enters
   KEYS[4]  deadline index (zset: worker id -> deadline ms of the armed timeout)
   KEYS[5]  pending index (zset: worker id -> ms of a commit whose outbox is not settled yet)
   KEYS[6]  the worker's lock
@@ -19,6 +20,8 @@
       (BullMQ's keys; only with ARGV[12])
     trigger bindings (hash per topic: worker id -> epoch): ARGV[9] to drop, then ARGV[10] to add
     the idempotency record (only with ARGV[16])
+    the reason index (zset: worker id -> suspended_at ms) the worker leaves (ARGV[21] = 1), then the
+      one it enters (ARGV[22] = 1)
     7 keys per job to add (ARGV[18]): job hash, wait, delayed, active, meta, events, marker
 
   ARGV[1]  expected version ("" = the worker must not exist yet)
@@ -42,7 +45,11 @@
   ARGV[17] how long it is kept (ms)
   ARGV[18] number of jobs to add
   ARGV[19] the jobs' timestamp (now ms)
-  ARGV[20..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms
+  ARGV[20] the worker's score in the status index it enters (ms it entered the status; a suspended
+           worker's suspended_at ms); "" = it keeps its entry
+  ARGV[21] 1 when the worker leaves a reason index
+  ARGV[22] 1 when the worker enters a reason index (score: ARGV[20])
+  ARGV[23..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms
 
   Returns {1, new version} when committed; {0, current version or -1, current status or ""} when
   the stored version is not the expected one (nothing is written, the lock is kept).
@@ -126,11 +133,8 @@ if event and not done['ev'] then out[#out + 1] = 'ev' .. SEP .. event end
 if outbox then out[#out + 1] = 'ob' .. SEP .. outbox end
 redis.call('SET', KEYS[1], table.concat(out, SEG))
 
-if not doc then
-  redis.call('SADD', KEYS[3], id)
-elseif KEYS[2] ~= KEYS[3] then
-  redis.call('SMOVE', KEYS[2], KEYS[3], id)
-end
+if KEYS[2] ~= KEYS[3] and doc then redis.call('ZREM', KEYS[2], id) end
+if ARGV[20] ~= '' then redis.call('ZADD', KEYS[3], ARGV[20], id) end
 if ARGV[7] == '-' then
   redis.call('ZREM', KEYS[4], id)
 elseif ARGV[7] ~= '' then
@@ -150,6 +154,14 @@ if ARGV[16] ~= '' then
   t = t + 1
   redis.call('SET', KEYS[t], ARGV[16], 'PX', ARGV[17], 'NX')
 end
-addJobs(t + 1, 20, tonumber(ARGV[18]), ARGV[19])
+if ARGV[21] == '1' then
+  t = t + 1
+  redis.call('ZREM', KEYS[t], id)
+end
+if ARGV[22] == '1' then
+  t = t + 1
+  redis.call('ZADD', KEYS[t], ARGV[20], id)
+end
+addJobs(t + 1, 23, tonumber(ARGV[18]), ARGV[19])
 if ARGV[15] ~= '' and redis.call('GET', KEYS[6]) == ARGV[15] then redis.call('DEL', KEYS[6]) end
 return {1, tonumber(ARGV[2])}

@@ -68,7 +68,7 @@ export async function snapshot(env: ChaosEnv, ids: readonly string[]): Promise<M
   for (const id of ids) {
     const p = keys.partitionOf(id);
     pipe.get(keys.doc(id));
-    for (const status of WORKER_STATUSES) pipe.sismember(keys.status(p, status), id);
+    for (const status of WORKER_STATUSES) pipe.zscore(keys.status(p, status), id);
     pipe.zscore(keys.deadlines(p), id);
     pipe.zscore(keys.pending(p), id);
     pipe.hget(keys.trigger(p, FIXTURE_TOPIC), id);

@@ -255,15 +255,62 @@ function methodSpecs(): MethodSpec[] {
           fc.oneof(
             anyValue,
             nearValid({ status: 'running' }, ['status']),
+            nearValid({ reason: 'fixture', limit: 10 }, ['reason', 'limit']),
             fc.record(
-              { status: fc.oneof(fc.constantFrom(...WORKER_STATUSES), anyValue) },
+              {
+                status: fc.oneof(fc.constantFrom(...WORKER_STATUSES), anyValue),
+                reason: anyValue,
+                suspendedBefore: fc.oneof(fc.integer(), fc.date(), anyValue),
+                deadlineBefore: anyValue,
+                overdue: anyValue,
+                orderBy: fc.oneof(fc.constantFrom('since', 'deadline'), anyValue),
+                limit: fc.oneof(fc.integer({ min: -5, max: 2000 }), anyValue),
+                cursor: anyValue,
+              },
               { requiredKeys: [] },
             ),
           ),
         ),
       ),
       call: (p, [f]) => p.listWorkers(f as never),
-      valid: (v) => Array.isArray(v) && v.every(isSummary),
+      valid: (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        Array.isArray((v as { items?: unknown }).items) &&
+        (v as { items: unknown[] }).items.every(isSummary) &&
+        ((v as { nextCursor?: unknown }).nextCursor === null ||
+          typeof (v as { nextCursor?: unknown }).nextCursor === 'string'),
+    },
+    {
+      name: 'extendTimeout',
+      args: fc.tuple(
+        id,
+        fc.oneof(
+          anyValue,
+          nearValid({ byMs: 1000 }, ['byMs']),
+          fc.record({ until: fc.oneof(fc.integer(), fc.date(), anyValue) }, { requiredKeys: [] }),
+        ),
+        opt(fc.oneof(anyValue, fc.record({ expectEpoch: anyValue }, { requiredKeys: [] }))),
+      ),
+      call: (p, [w, c, o]) => p.extendTimeout(w as never, c as never, o as never),
+      valid: isSummary,
+    },
+    {
+      name: 'cancelWait',
+      args: fc.tuple(
+        id,
+        opt(
+          fc.oneof(
+            anyValue,
+            fc.record(
+              { conditions: fc.oneof(fc.constantFrom(['timeout'], ['trigger'], []), anyValue) },
+              { requiredKeys: [] },
+            ),
+          ),
+        ),
+      ),
+      call: (p, [w, o]) => p.cancelWait(w as never, o as never),
+      valid: isSummary,
     },
   ];
 }
