@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ResumeProcessorError, RpCode, serializeError } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
 import { idempotencyConflict, idempotencyKeyHash, requestHash } from '../lib/idempotency.js';
+import { inputSchemaError, schemaIssues } from '../lib/input-schema.js';
 import type { ResumeLock } from '../lib/lock/resume-lock.js';
 import { type Decision, type Now, reject, unchanged } from '../lib/policy/decision.js';
 import { applyPreResumeModification, type LifecycleHook, runHookChain } from '../lib/policy/hooks.js';
@@ -133,6 +134,12 @@ export class ResumeEngine {
     const invalid = checkResumeInput(record, chain.options);
     if (invalid) return reject(invalid);
     const options = chain.options;
+    // The suspension's input schema, on the input as the hooks left it (timeouts bring their own).
+    const schema = record.suspension?.input_schema;
+    if (schema !== undefined && options.initiator !== 'timeout') {
+      const issues = schemaIssues(schema, options.inputPresent ? options.input : null);
+      if (issues.length > 0) return reject(inputSchemaError(record.id, issues));
+    }
     const digest = options.continueTranscript ? null : computeDigest(record.transcript, this.deps.digest);
     return decideResume(
       record,
@@ -219,8 +226,8 @@ function eventKind(options: ResumeOptions): string {
 }
 
 function rejected(error: unknown): StoredOutcome {
-  const { code, message } = serializeError(error);
-  return { outcome: 'rejected', error: { code, message } };
+  const { code, message, details } = serializeError(error);
+  return { outcome: 'rejected', error: { code, message, ...(details ? { details } : {}) } };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -24,6 +24,8 @@ export const RpCode = {
   IdempotencyConflict: 'RP-IDEMPOTENCY-CONFLICT',
   /** extendTimeout on a suspension without an armed timeout. */
   NoTimeout: 'RP-NO-TIMEOUT',
+  /** A resume input that does not match its suspension's input_schema (details.issues). */
+  InputSchema: 'RP-INPUT-SCHEMA',
   InvalidConfig: 'RP-INVALID-CONFIG',
   RedisUnavailable: 'RP-REDIS-UNAVAILABLE',
   /** `durability: 'replicated'`: no replica confirmed a write in time (details.applied says if it ran). */
@@ -129,6 +131,8 @@ export interface SerializedError {
   workerId?: string;
   status?: string;
   path?: string;
+  /** The error's structured details (e.g. RP-INPUT-SCHEMA's issues), when it has some. */
+  details?: Record<string, unknown>;
 }
 
 export function serializeError(err: unknown): SerializedError {
@@ -137,6 +141,7 @@ export function serializeError(err: unknown): SerializedError {
     if (err.workerId !== undefined) out.workerId = err.workerId;
     if (err.status !== undefined) out.status = err.status;
     if (err.path !== undefined) out.path = err.path;
+    if (err.details !== undefined) out.details = err.details;
     return out;
   }
   if (err instanceof Error) return { code: RpCode.Internal, message: err.message };

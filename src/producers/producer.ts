@@ -2,7 +2,9 @@
 // per operation) and enqueues resume requests. Resumes themselves happen in consumers.
 
 import { randomUUID } from 'node:crypto';
+import { RpCode, ValidationError } from '../lib/errors.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../lib/idempotency.js';
+import { schemaProblem } from '../lib/input-schema.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
 import { decideFinish, type FinishStatus } from '../lib/policy/finish.js';
@@ -187,6 +189,11 @@ class ResumeProducer implements Producer {
     const id = parseInput(WorkerIdSchema, workerId, 'workerId');
     const v = parseInput(SuspendSchema, input, 'options');
     const conditions = parseResumeConditions(v.conditions);
+    const schemaIssue = v.inputSchema === undefined ? null : schemaProblem(v.inputSchema);
+    if (schemaIssue)
+      throw new ValidationError(RpCode.InvalidInput, `invalid options: options.inputSchema ${schemaIssue}`, [
+        { path: 'options.inputSchema', message: schemaIssue },
+      ]);
     const initiator = v.initiator ?? 'operator';
     // Harn runs PreSuspend before any status check; a block leaves the worker as it is.
     const pre = await runPreSuspend(this.deps.hooks, {
@@ -205,6 +212,7 @@ class ResumeProducer implements Producer {
       conditions,
       ...(v.suspendedAtTurn === undefined ? {} : { suspendedAtTurn: v.suspendedAtTurn }),
       ...(v.expectVersion === undefined ? {} : { expectVersion: v.expectVersion }),
+      ...(v.inputSchema === undefined ? {} : { inputSchema: v.inputSchema }),
       triggerUnique: randomUUID().replace(/-/g, ''),
     };
     const applied = await this.kernel.apply(id, (r, now) => decideSuspend(r, id, request, now));

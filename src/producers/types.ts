@@ -29,6 +29,12 @@ export interface SuspendInput {
   expectVersion?: number;
   /** Harn's `suspended_at_turn` (top-level agents). */
   suspendedAtTurn?: number;
+  /**
+   * A JSON Schema (draft 2020-12 keywords, via ajv) the resume input must match; a resume or event
+   * whose input does not is rejected with RP-INPUT-SCHEMA and the worker stays suspended. Timeouts
+   * are not checked. A schema that does not compile is RP-INVALID-INPUT here.
+   */
+  inputSchema?: JsonValue;
 }
 
 export interface ResumeRequestOptions {

@@ -25,6 +25,8 @@ export const SuspendSchema = z.strictObject({
   conditions: JsonValueSchema.optional(),
   expectVersion: z.number().int().positive().optional(),
   suspendedAtTurn: z.number().int().nonnegative().optional(),
+  /** JSON Schema the resume input must match; compiled (and refused when it cannot be) here. */
+  inputSchema: JsonValueSchema.optional(),
 });
 
 export const FinishSchema = z.strictObject({

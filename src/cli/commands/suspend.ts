@@ -11,7 +11,7 @@ export const suspendCommand: Command = {
   name: 'suspend',
   summary: 'suspend a running worker (optionally with a timeout)',
   help: `Usage: resume-processor suspend ID [--reason R] [--initiator I] [--timeout-ms MS]
-                                [--on-timeout ACTION] [--conditions JSON] [--json]
+                                [--on-timeout ACTION] [--conditions JSON] [--input-schema JSON] [--json]
 
 Suspends a running worker and prints its summary. Suspending a suspended worker is a no-op.
 
@@ -20,6 +20,8 @@ Suspends a running worker and prints its summary. Suspending a suspended worker 
   --timeout-ms MS       arm a timeout: conditions.timeout.duration_ms
   --on-timeout ACTION   resume_with_summary (default) | fail | resume_with_input
   --conditions JSON     resume conditions: {"timeout":{...},"trigger":{...},"on_event":"topic"}
+  --input-schema JSON   a JSON Schema the resume input must match (else RP-INPUT-SCHEMA; timeouts
+                        are not checked)
 
 Example:
   resume-processor suspend reviewer-42 --reason "waiting for review" --timeout-ms 60000 --on-timeout fail`,
@@ -29,6 +31,7 @@ Example:
     'timeout-ms': { type: 'string' },
     'on-timeout': { type: 'string' },
     conditions: { type: 'string' },
+    'input-schema': { type: 'string' },
   },
   async run(ctx) {
     const [id = ''] = positionalArgs(ctx.positionals, ['ID']);
@@ -40,6 +43,8 @@ Example:
     if (initiator !== undefined) input.initiator = initiator as NonNullable<SuspendInput['initiator']>;
     const conditions = buildConditions(ctx.flags);
     if (conditions !== undefined) input.conditions = conditions;
+    const schema = jsonFlag(ctx.flags, 'input-schema');
+    if (schema !== undefined) input.inputSchema = schema;
     const worker = await ctx.producer().suspend(id, input);
     return { document: worker, human: formatSummary(worker) };
   },

@@ -21,6 +21,7 @@ export function summarize(record: WorkerRecord): WorkerSummary {
           conditions: s.conditions,
           ...(s.deadline_ms === undefined ? {} : { deadline_ms: s.deadline_ms }),
           ...(s.on_timeout === undefined ? {} : { on_timeout: s.on_timeout }),
+          ...(s.input_schema === undefined ? {} : { input_schema: s.input_schema }),
           ...(s.auto_resume_trigger
             ? {
                 auto_resume_trigger: { id: s.auto_resume_trigger.id, version: s.auto_resume_trigger.version },

@@ -17,6 +17,8 @@ export interface SuspendRequest {
   triggerUnique: string;
   /** A runtime reporting back fences itself with the version it was given. */
   expectVersion?: number;
+  /** JSON Schema the resume input must match (checked by the producer before it gets here). */
+  inputSchema?: JsonValue;
 }
 
 export function decideSuspend(
@@ -41,6 +43,7 @@ export function decideSuspend(
     conditions: req.rawConditions,
   };
   if (req.suspendedAtTurn !== undefined) suspension.suspended_at_turn = req.suspendedAtTurn;
+  if (req.inputSchema !== undefined) suspension.input_schema = req.inputSchema;
   const timeout = req.conditions?.timeout;
   if (timeout) {
     suspension.deadline_ms = timeoutDeadlineMs(timeout, now.ms);

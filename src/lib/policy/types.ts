@@ -85,6 +85,8 @@ export interface Suspension {
   /** Job id of the armed timeout (derived from worker id, epoch and deadline_rev). */
   timeout_job_id?: string;
   auto_resume_trigger?: AutoResumeTrigger | null;
+  /** JSON Schema a resume's input must match (timeouts excepted): RP-INPUT-SCHEMA otherwise. */
+  input_schema?: JsonValue;
   suspended_at_turn?: number;
   prior_span_link?: JsonValue;
   pipeline_span_link?: JsonValue;
@@ -183,7 +185,12 @@ export type StoredOutcome =
       replayed?: boolean;
     }
   | { outcome: 'blocked'; reason: string; error: 'pre_resume_denied'; replayed?: boolean }
-  | { outcome: 'rejected'; error: { code: string; message: string }; replayed?: boolean };
+  | {
+      outcome: 'rejected';
+      /** `details`: the error's structured details when it has some (RP-INPUT-SCHEMA: `issues`). */
+      error: { code: string; message: string; details?: Record<string, unknown> };
+      replayed?: boolean;
+    };
 
 /** The outcome of a timeout job: a resume, the `fail` action, or a no-op for a suspension that ended. */
 export type TimeoutOutcome =
@@ -213,6 +220,7 @@ export interface WorkerSummary {
     deadline_ms?: number;
     on_timeout?: TimeoutAction;
     auto_resume_trigger?: { id: string; version: number } | null;
+    input_schema?: JsonValue;
   } | null;
   latest_error: string | null;
   continuity: JsonObject | null;

@@ -117,6 +117,7 @@ export const ExportBlockSchema = z.looseObject({
       timeout_input: JsonValueSchema.optional(),
       timeout_job_id: z.string().optional(),
       deadline_rev: z.number().int().nonnegative().optional(),
+      input_schema: JsonValueSchema.optional(),
       match_events: z.array(z.string()).optional(),
       provider: z.string().optional(),
     })

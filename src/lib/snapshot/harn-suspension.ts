@@ -94,6 +94,7 @@ function convertSuspension(
     if (ours.timeout_input !== undefined) s.timeout_input = ours.timeout_input;
     if (ours.timeout_job_id !== undefined) s.timeout_job_id = ours.timeout_job_id;
     if (ours.deadline_rev !== undefined) s.deadline_rev = ours.deadline_rev;
+    if (ours.input_schema !== undefined) s.input_schema = ours.input_schema as JsonValue;
   } else if (parsed?.timeout) {
     s.deadline_ms = timeoutDeadlineMs(parsed.timeout, at);
     s.on_timeout = parsed.timeout.on_timeout;
@@ -161,6 +162,7 @@ export function suspensionExtras(s: Suspension): JsonObject {
   if (s.timeout_input !== undefined) out.timeout_input = s.timeout_input;
   if (s.timeout_job_id !== undefined) out.timeout_job_id = s.timeout_job_id;
   if (s.deadline_rev !== undefined) out.deadline_rev = s.deadline_rev;
+  if (s.input_schema !== undefined) out.input_schema = s.input_schema;
   if (s.auto_resume_trigger) {
     out.match_events = [...s.auto_resume_trigger.match_events];
     if (s.auto_resume_trigger.provider !== undefined) out.provider = s.auto_resume_trigger.provider;

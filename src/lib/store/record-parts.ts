@@ -59,6 +59,7 @@ const SUSPENSION_KEYS: [keyof Suspension, string][] = [
   ['timeout_input', 'ti'],
   ['timeout_job_id', 'tj'],
   ['auto_resume_trigger', 'at'],
+  ['input_schema', 'is'],
   ['suspended_at_turn', 'st'],
   ['prior_span_link', 'pl'],
   ['pipeline_span_link', 'ppl'],
