@@ -29,6 +29,14 @@ import type { DurabilityMode } from '../lib/store/durability.js';
 import { type Applied, Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import {
+  type BatchFilter,
+  type BatchOptions,
+  type CloseManyResult,
+  closeMany,
+  type ResumeManyResult,
+  resumeMany,
+} from './batches.js';
 import { type ListFilter, ListFilterSchema, listPage, type WorkerPage } from './listing.js';
 import { ResumeRequests } from './resume-requests.js';
 import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
@@ -269,6 +277,19 @@ class ResumeProducer implements Producer {
     const { conditions } = parseInput(CancelWaitSchema, opts ?? {}, 'options');
     const applied = await this.kernel.apply(id, (r, now) => decideCancelWait(r, id, conditions, now));
     return summarize(recordOf(applied) as WorkerRecord);
+  }
+
+  resumeMany(
+    filter: BatchFilter,
+    inputOrOptions?: JsonValue,
+    continueTranscript?: boolean | null,
+    opts: BatchOptions = {},
+  ): Promise<ResumeManyResult> {
+    return resumeMany(this, filter, inputOrOptions, continueTranscript, opts);
+  }
+
+  closeMany(filter: BatchFilter, opts: BatchOptions & { graceful?: boolean } = {}): Promise<CloseManyResult> {
+    return closeMany(this, filter, opts);
   }
 
   complete(workerId: string, opts: FinishInput = {}): Promise<WorkerSummary> {

@@ -3,6 +3,7 @@
 // redirections, CLUSTERDOWN, TRYAGAIN) into one typed, retryable error that says what is wrong.
 
 import { ResumeProcessorError, RpCode } from '../lib/errors.js';
+import { closeMany, resumeMany } from './batches.js';
 import type { Producer, ResumeTicket } from './types.js';
 
 const TRANSPORT =
@@ -39,7 +40,8 @@ function ticket(where: string, t: ResumeTicket): ResumeTicket {
 
 /** The same producer, whose calls (and tickets) reject with RP-REDIS-UNAVAILABLE on transport errors. */
 export function withTransportErrors(inner: Producer, where: string): Producer {
-  return {
+  // Batches run their per-worker calls through this same wrapper, so each refusal is typed too.
+  const outer: Producer = {
     registerWorker: (i) => mapped(where, () => inner.registerWorker(i)),
     suspend: (id, i) => mapped(where, () => inner.suspend(id, i)),
     resume: (target, input, ct, o) =>
@@ -56,6 +58,9 @@ export function withTransportErrors(inner: Producer, where: string): Producer {
     cancelWait: (id, opts) => mapped(where, () => inner.cancelWait(id, opts)),
     importSnapshot: (t, o) => mapped(where, () => inner.importSnapshot(t, o)),
     exportSnapshot: (id, p) => mapped(where, () => inner.exportSnapshot(id, p)),
+    resumeMany: (f, input, ct, o) => mapped(where, () => resumeMany(outer, f, input, ct, o ?? {})),
+    closeMany: (f, o) => mapped(where, () => closeMany(outer, f, o ?? {})),
     disconnect: () => inner.disconnect(),
   };
+  return outer;
 }

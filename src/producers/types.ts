@@ -8,6 +8,7 @@ import type {
   WorkerRecord,
   WorkerSummary,
 } from '../lib/policy/types.js';
+import type { BatchFilter, BatchOptions, CloseManyResult, ResumeManyResult } from './batches.js';
 import type { ListFilter, WorkerPage } from './listing.js';
 import type { ImportOptions, ImportResult } from './snapshots.js';
 
@@ -90,6 +91,19 @@ export interface Producer {
    * it: the worker stays suspended until resumed or closed. Idempotent.
    */
   cancelWait(workerId: string, opts?: { conditions?: ('timeout' | 'trigger')[] }): Promise<WorkerSummary>;
+  /**
+   * Resumes every suspended worker the filter matches (listWorkers' filters, status suspended),
+   * each with its own request and outcome, as `resume` would one by one; refusals are reported per
+   * worker. `dryRun` only lists them.
+   */
+  resumeMany(
+    filter: BatchFilter,
+    inputOrOptions?: JsonValue,
+    continueTranscript?: boolean | null,
+    opts?: BatchOptions,
+  ): Promise<ResumeManyResult>;
+  /** Closes every worker the filter matches, one by one (`graceful`: stopped instead of cancelled). */
+  closeMany(filter: BatchFilter, opts?: BatchOptions & { graceful?: boolean }): Promise<CloseManyResult>;
   complete(workerId: string, opts?: FinishInput): Promise<WorkerSummary>;
   fail(workerId: string, opts?: FinishInput): Promise<WorkerSummary>;
   getWorker(workerId: string): Promise<WorkerSummary | null>;

@@ -136,6 +136,54 @@ describe('resume-processor CLI', () => {
     expect(afterClose.doc).toMatchObject({ outcome: 'rejected', error: { code: 'HARN-SUS-010' } });
   });
 
+  test('list pages, extend, cancel-wait, resume-many and close-many', async () => {
+    const reason = `batch-${randomUUID().slice(0, 6)}`;
+    const ids = [workerId(), workerId(), workerId()];
+    for (const id of ids) {
+      expect((await cliJson(['register', '--id', id, '--name', 'b', '--task', 't'])).code).toBe(0);
+      expect((await cliJson(['suspend', id, '--reason', reason, '--timeout-ms', '60000'])).code).toBe(0);
+    }
+    const first = await cliJson(['list', '--reason', reason, '--limit', '2']);
+    expect(first.doc.count).toBe(2);
+    const next = await cliJson([
+      'list',
+      '--reason',
+      reason,
+      '--limit',
+      '2',
+      '--cursor',
+      String(first.doc.nextCursor),
+    ]);
+    expect(next.doc).toMatchObject({ count: 1, nextCursor: null });
+    const listed = [...(first.doc.workers as { id: string }[]), ...(next.doc.workers as { id: string }[])];
+    expect(listed.map((w) => w.id).sort()).toEqual([...ids].sort());
+
+    const [a = '', b = ''] = ids;
+    const before = (await cliJson(['status', a])).doc.suspension as { deadline_ms: number };
+    const extended = await cliJson(['extend', a, '--by', '5000']);
+    expect(extended.code, extended.stderr).toBe(0);
+    expect((extended.doc.suspension as { deadline_ms: number }).deadline_ms).toBe(before.deadline_ms + 5000);
+    const usage = await cliJson(['extend', a]);
+    expect(usage.code).toBe(64);
+    const cancelled = await cliJson(['cancel-wait', b, '--timeout']);
+    expect(cancelled.doc).toMatchObject({ status: 'suspended', suspension: { reason } });
+    expect((cancelled.doc.suspension as { deadline_ms?: number }).deadline_ms).toBeUndefined();
+
+    const dry = await cliJson(['resume-many', '--reason', reason, '--input', 'go', '--dry-run']);
+    expect(dry.doc).toMatchObject({ matched: 3, dryRun: true });
+    expect((dry.doc.workerIds as string[]).sort()).toEqual([...ids].sort());
+    const resumed = await cliJson(['resume-many', '--reason', reason, '--input', 'go', '--wait', '20000']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.doc).toMatchObject({ matched: 3, counts: { resumed: 3 } });
+    const again = await cliJson(['resume-many', '--reason', reason, '--input', 'go']);
+    expect(again.doc).toMatchObject({ matched: 0 });
+
+    const refused = await cliJson(['close-many']);
+    expect(refused.code).toBe(64);
+    const closed = await cliJson(['close-many', '--status', 'running', '--dry-run']);
+    expect(closed.doc.workerIds).toEqual(expect.arrayContaining(ids));
+  });
+
   test('a short timeout fires through the consumer (on_timeout fail)', async () => {
     const id = workerId();
     await cliJson(['register', '--name', 'sleeper', '--task', 'wait', '--id', id]);

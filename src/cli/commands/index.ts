@@ -1,6 +1,7 @@
 // The command table: the order here is the order of the usage text.
 
 import type { Command } from '../command.js';
+import { closeManyCommand, resumeManyCommand } from './batches.js';
 import { closeCommand } from './close.js';
 import { consumerCommand } from './consumer.js';
 import { demoCommand } from './demo.js';
@@ -20,6 +21,8 @@ export const COMMANDS: readonly Command[] = [
   extendCommand,
   cancelWaitCommand,
   closeCommand,
+  resumeManyCommand,
+  closeManyCommand,
   statusCommand,
   listCommand,
   importCommand,

@@ -2,7 +2,7 @@
 
 import { unknownWorker } from '../../lib/policy/messages.js';
 import type { ListFilter } from '../../producers/listing.js';
-import { intFlag, positionalArgs, stringFlag } from '../args.js';
+import { type FlagValues, intFlag, positionalArgs, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { formatList, formatSummary } from '../format.js';
 
@@ -25,6 +25,36 @@ Example:
     return { document: worker, human: formatSummary(worker) };
   },
 };
+
+/** The listing filters as flags (list, resume-many, close-many). */
+export const FILTER_FLAGS = {
+  status: { type: 'string' },
+  reason: { type: 'string' },
+  'suspended-before': { type: 'string' },
+  'suspended-after': { type: 'string' },
+  'deadline-before': { type: 'string' },
+  overdue: { type: 'boolean' },
+  'order-by': { type: 'string' },
+} as const;
+
+/** The filter the flags name (fields left out when their flag is absent; the producer validates). */
+export function filterFromFlags(flags: FlagValues): Record<string, unknown> {
+  const time = (name: string) => {
+    const v = stringFlag(flags, name);
+    return v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v;
+  };
+  const filter: Record<string, unknown> = {
+    status: stringFlag(flags, 'status'),
+    reason: stringFlag(flags, 'reason'),
+    suspendedBefore: time('suspended-before'),
+    suspendedAfter: time('suspended-after'),
+    deadlineBefore: time('deadline-before'),
+    overdue: flags.overdue === true ? true : undefined,
+    orderBy: stringFlag(flags, 'order-by'),
+  };
+  for (const key of Object.keys(filter)) if (filter[key] === undefined) delete filter[key];
+  return filter;
+}
 
 export const listCommand: Command = {
   name: 'list',
@@ -51,31 +81,11 @@ Examples:
   resume-processor list --status suspended
   resume-processor list --reason "needs approval" --suspended-before 2026-12-01T00:00:00Z --json
   resume-processor list --overdue`,
-  flags: {
-    status: { type: 'string' },
-    reason: { type: 'string' },
-    'suspended-before': { type: 'string' },
-    'suspended-after': { type: 'string' },
-    'deadline-before': { type: 'string' },
-    overdue: { type: 'boolean' },
-    'order-by': { type: 'string' },
-    limit: { type: 'string' },
-    cursor: { type: 'string' },
-  },
+  flags: { ...FILTER_FLAGS, limit: { type: 'string' }, cursor: { type: 'string' } },
   async run(ctx) {
     positionalArgs(ctx.positionals, []);
-    const time = (name: string) => {
-      const v = stringFlag(ctx.flags, name);
-      return v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v;
-    };
     const filter: Record<string, unknown> = {
-      status: stringFlag(ctx.flags, 'status'),
-      reason: stringFlag(ctx.flags, 'reason'),
-      suspendedBefore: time('suspended-before'),
-      suspendedAfter: time('suspended-after'),
-      deadlineBefore: time('deadline-before'),
-      overdue: ctx.flags.overdue === true ? true : undefined,
-      orderBy: stringFlag(ctx.flags, 'order-by'),
+      ...filterFromFlags(ctx.flags),
       limit: intFlag(ctx.flags, 'limit'),
       cursor: stringFlag(ctx.flags, 'cursor'),
     };

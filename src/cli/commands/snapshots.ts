@@ -4,6 +4,7 @@
 import type { ImportResult } from '../../producers/snapshots.js';
 import { positionalArgs, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
+import { progressBar } from '../format.js';
 import { EXIT } from '../output.js';
 
 export const importCommand: Command = {
@@ -59,14 +60,3 @@ back gives an equal record. Prints {"path","snapshot"}.`,
     return { document: result, human: `exported ${id} to ${result.path}` };
   },
 };
-
-/** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
-function progressBar(): ((done: number, total: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (done, total) => {
-    const width = 30;
-    const filled = Math.round((done / total) * width);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
-    if (done === total) process.stderr.write('\n');
-  };
-}
