@@ -46,9 +46,9 @@ describe('batches', () => {
     await sleep(1000); // the timeouts that won have committed
 
     const byWorker = new Map<string, ResumeOutcome[]>();
-    tickets.forEach((t, i) =>
-      byWorker.set(t.workerId, [...(byWorker.get(t.workerId) ?? []), outcomes[i] as ResumeOutcome]),
-    );
+    tickets.forEach((t, i) => {
+      byWorker.set(t.workerId, [...(byWorker.get(t.workerId) ?? []), outcomes[i] as ResumeOutcome]);
+    });
     const respawns = new Set(await h.respawnJobIds());
     expect(respawns.size).toBe(1000);
     let timeoutWins = 0;

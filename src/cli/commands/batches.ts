@@ -18,6 +18,12 @@ const countBy = <T>(items: readonly T[], key: (t: T) => string) => {
   return out;
 };
 
+/** What a --dry-run prints: the workers the batch would touch. */
+const dryRunReport = (result: { matched: number; workerIds: string[] }, verb: string) => ({
+  document: { matched: result.matched, workerIds: result.workerIds, dryRun: true },
+  human: `${result.matched} workers would be ${verb}:\n${result.workerIds.join('\n')}`,
+});
+
 const summaryTable = (counts: Record<string, number>) =>
   table(
     ['RESULT', 'WORKERS'],
@@ -73,13 +79,7 @@ Examples:
           ...(ctx.json || dryRun ? {} : { onProgress: progressBar() }),
         },
       );
-    if (dryRun) {
-      const document = { matched: result.matched, workerIds: result.workerIds, dryRun: true };
-      return {
-        document,
-        human: `${result.matched} workers would be resumed:\n${result.workerIds.join('\n')}`,
-      };
-    }
+    if (dryRun) return dryRunReport(result, 'resumed');
     let outcomes: ResumeOutcome[] = [];
     if (waitMs !== undefined)
       outcomes = await Promise.all(result.requests.map((t) => t.result({ timeoutMs: waitMs })));
@@ -136,13 +136,7 @@ Example:
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(ctx.json || dryRun ? {} : { onProgress: progressBar() }),
     });
-    if (dryRun) {
-      const document = { matched: result.matched, workerIds: result.workerIds, dryRun: true };
-      return {
-        document,
-        human: `${result.matched} workers would be closed:\n${result.workerIds.join('\n')}`,
-      };
-    }
+    if (dryRun) return dryRunReport(result, 'closed');
     const counts = {
       ...countBy(result.closed, (w) => w.status),
       ...countBy(result.refused, (r) => `refused ${r.error.code}`),
