@@ -76,7 +76,7 @@ async function breakdown(redis: Redis, prefix: string, sample: SuspendedWorker, 
     'timeout job hash': await mem(timeout.toKey(sample.timeoutJobId)),
   };
   // Shared structures divided by the population: an estimate of each worker's share.
-  const index = store.indexKeys(0);
+  const index = store.indexes.indexKeys(0);
   const shared: Record<string, string> = {
     'timeout delayed zset': timeout.toKey('delayed'),
     'deadline index (zset)': index.deadlines,

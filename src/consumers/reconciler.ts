@@ -70,7 +70,7 @@ export class Reconciler {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
-    await this.opts.store.releaseLease(this.owner).catch(() => {});
+    await this.opts.store.indexes.releaseLease(this.owner).catch(() => {});
   }
 
   /** Whether this consumer held the lease at its last pass (it also wakes timeouts then). */
@@ -83,7 +83,7 @@ export class Reconciler {
   async pass(): Promise<boolean> {
     const ttl = this.opts.intervalMs * 3;
     const started = this.now();
-    if (!(await this.opts.store.takeLease(this.owner, ttl))) {
+    if (!(await this.opts.store.indexes.takeLease(this.owner, ttl))) {
       this.leaseUntil = 0;
       return false;
     }
@@ -97,7 +97,7 @@ export class Reconciler {
   }
 
   private async finishOrphanedOutboxes(p: number): Promise<void> {
-    const ids = await this.opts.store.pendingSince(p, this.now() - this.opts.orphanAfterMs, BATCH);
+    const ids = await this.opts.store.indexes.pendingSince(p, this.now() - this.opts.orphanAfterMs, BATCH);
     for (const id of ids) {
       if (!(await this.opts.engine.settleOutbox(id))) continue;
       this.stats.outboxesFinished += 1;
@@ -107,19 +107,19 @@ export class Reconciler {
 
   private async rearmLateTimeouts(p: number): Promise<void> {
     const { store } = this.opts;
-    const due = await store.deadlinesDue(p, this.now() - this.opts.lateAfterMs, BATCH);
+    const due = await store.indexes.deadlinesDue(p, this.now() - this.opts.lateAfterMs, BATCH);
     for (const { workerId } of due) {
       const record = (await store.read(workerId))?.record;
       const s = record?.status === 'suspended' ? record.suspension : null;
       if (!s || s.deadline_ms === undefined) {
         // Commits keep the index in step with the record; an entry without a backing is repaired.
-        await store.dropDeadline(workerId);
+        await store.indexes.dropDeadline(workerId);
         this.stats.staleEntriesDropped += 1;
         continue;
       }
       if (s.deadline_ms > this.now() - this.opts.lateAfterMs) {
         // The record is the truth: a wrong score is put right, and nothing fires early.
-        await store.repairDeadline(workerId, s.deadline_ms);
+        await store.indexes.repairDeadline(workerId, s.deadline_ms);
         continue;
       }
       const queue = this.opts.queues.of(workerId).timeout;

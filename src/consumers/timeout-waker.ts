@@ -58,7 +58,12 @@ export class TimeoutWaker {
     try {
       const now = this.now();
       for (const p of this.opts.partitions) {
-        const due = await this.opts.store.deadlinesBetween(p, now, now + this.lookaheadMs, MAX_PER_POLL);
+        const due = await this.opts.store.indexes.deadlinesBetween(
+          p,
+          now,
+          now + this.lookaheadMs,
+          MAX_PER_POLL,
+        );
         for (const at of due) this.schedule(p, Math.ceil(at / this.coalesceMs) * this.coalesceMs, now);
       }
     } catch {
@@ -75,7 +80,7 @@ export class TimeoutWaker {
       () => {
         this.scheduled.delete(key);
         this.woken.set(p, Math.max(at, this.woken.get(p) ?? 0));
-        this.opts.store.wakeTimeoutWorkers(p).catch(() => {});
+        this.opts.store.indexes.wakeTimeoutWorkers(p).catch(() => {});
       },
       // A millisecond past the deadline: BullMQ promotes jobs due by the worker's clock.
       Math.max(0, at - now + 1),

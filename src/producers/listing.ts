@@ -22,7 +22,8 @@ import {
   type WorkerSummary,
 } from '../lib/policy/types.js';
 import { allPartitions } from '../lib/store/keys.js';
-import type { IndexEntry, ListIndex, WorkerStore } from '../lib/store/worker-store.js';
+import type { IndexEntry, ListIndex } from '../lib/store/partition-indexes.js';
+import type { WorkerStore } from '../lib/store/worker-store.js';
 import { TimeBound } from './validation.js';
 
 export const MAX_PAGE = 1000;
@@ -182,7 +183,7 @@ export async function listPage(
   const after = cursor ? { score: cursor.score, id: cursor.id } : null;
   const lists = await Promise.all(
     allPartitions(store.keys).flatMap((part) =>
-      p.indexes.map((index) => store.page(part, index, { min: p.min, max, after, limit: f.limit })),
+      p.indexes.map((index) => store.indexes.page(part, index, { min: p.min, max, after, limit: f.limit })),
     ),
   );
   const seen = new Set<string>();

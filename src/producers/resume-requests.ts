@@ -113,7 +113,7 @@ export class ResumeRequests {
 
   async deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]> {
     const e = parseInput(DeliverEventSchema, event, 'event');
-    const waiting = await this.deps.store.triggerBindings(e.kind);
+    const waiting = await this.deps.store.indexes.triggerBindings(e.kind);
     const triggerEvent: JsonValue = {
       provider: e.provider,
       kind: e.kind,

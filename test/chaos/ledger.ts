@@ -459,7 +459,7 @@ export async function buildLedger(input: LedgerInput): Promise<Ledger> {
     ),
   );
   const now = Date.now();
-  const pending = await env.store.countPending();
+  const pending = await env.store.indexes.countPending();
   const overdue = [...deadlines.values()].filter((ms) => ms <= now).length;
   checks.push(
     check(

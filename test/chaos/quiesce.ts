@@ -29,7 +29,7 @@ export async function quiesce(
       Promise.all(parts.map((q) => q.resume.getJobCounts(...UNFINISHED))),
       Promise.all(parts.map((q) => q.timeout.getJobCounts('waiting', 'active', 'prioritized'))),
       Promise.all(parts.map((q) => q.tasks.getJobCounts('waiting', 'active', 'prioritized'))),
-      env.store.countPending(),
+      env.store.indexes.countPending(),
       Promise.all(allPartitions(env.keys).map((p) => env.admin.zcount(env.keys.deadlines(p), '-inf', now))),
       Promise.all(parts.map((q) => q.timeout.getJobs(['delayed'], 0, -1))),
     ]);

@@ -111,7 +111,7 @@ describe('a consumer killed at each step of a resume', () => {
     expect(r).toMatchObject({ status: 'running', outbox: null, history: ['go'] });
     expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${r?.version}`]);
     expect(await h.redis.exists(h.store.workerKeys(w.id).lock)).toBe(0);
-    expect(await h.store.countPending()).toBe(0);
+    expect(await h.store.indexes.countPending()).toBe(0);
     // The next change needs no lock expiry and finds nothing to finish.
     const closed = await h.producer.close(w.id);
     expect(closed.status).toBe('cancelled');
@@ -150,7 +150,7 @@ describe('a consumer killed at each step of a resume', () => {
     expect(ran).toEqual([w.id]);
     expect(consumer.reconciler.stats.outboxesFinished).toBe(1);
     expect(await h.respawnJobIds()).toEqual([`respawn-${w.id}-${decision.next.version}`]);
-    expect(await h.store.countPending()).toBe(0);
+    expect(await h.store.indexes.countPending()).toBe(0);
   });
 });
 

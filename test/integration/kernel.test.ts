@@ -75,7 +75,7 @@ describe('the kernel on Redis', () => {
     expect(await h.redis.hget(h.keys.trigger(0, 'review.approved'), id)).toBe(String(s.version));
     const timeoutJob = jobIds.timeout(id, s.version);
     expect(await h.queues.of(id).timeout.getJobState(timeoutJob)).toBe('delayed');
-    expect(await h.store.countPending()).toBe(0); // settled
+    expect(await h.store.indexes.countPending()).toBe(0); // settled
 
     const r = await step(id, (rec) =>
       decideResume(
@@ -166,7 +166,7 @@ describe('the kernel on Redis', () => {
     const respawn = await h.queues.of(id).tasks.getJob(jobIds.respawn(id, decision.next.version));
     expect(respawn?.data).toEqual({ workerId: id, version: decision.next.version, initiator: 'operator' });
     expect(await respawn?.getState()).toBe('waiting');
-    expect(await h.store.countPending()).toBe(0);
+    expect(await h.store.indexes.countPending()).toBe(0);
   });
 
   it('PostResume hooks are the only outbox: the commit keeps the lock, the settle clears the outbox and releases it', async () => {
@@ -185,12 +185,12 @@ describe('the kernel on Redis', () => {
     expect(await h.queues.of(id).tasks.getJobState(jobIds.respawn(id, decision.next.version))).toBe(
       'waiting',
     );
-    expect(await h.store.countPending()).toBe(1);
+    expect(await h.store.indexes.countPending()).toBe(1);
     const lock = h.store.workerKeys(id).lock;
     await h.redis.set(lock, 'holder', 'PX', 60_000);
     expect(await h.store.settle(decision.next, committed.outbox, 'holder', Date.now())).toBe(1);
     expect((await h.store.read(id))?.record.outbox).toBeNull();
-    expect(await h.store.countPending()).toBe(0);
+    expect(await h.store.indexes.countPending()).toBe(0);
     expect(await h.redis.get(lock)).toBeNull();
     // A second settle of the same outbox changes nothing.
     expect(await h.store.settle(decision.next, committed.outbox, null, Date.now())).toBe(0);

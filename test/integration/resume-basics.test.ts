@@ -43,7 +43,7 @@ describe.each(targets())('resume basics on %s', (_name, target) => {
     // The armed timeout job was removed and the deadline index cleaned.
     const timeoutJobId = suspended.suspension ? `timeout-${w.id}-${suspended.suspension.epoch}` : '';
     expect(await h.queues.of(w.id).timeout.getJob(timeoutJobId)).toBeUndefined();
-    expect(await h.store.countArmedTimeouts()).toBe(0);
+    expect(await h.store.indexes.countArmedTimeouts()).toBe(0);
   });
 
   it('close then resume gives HARN-SUS-010', async () => {

@@ -55,7 +55,7 @@ export async function waitForDrain(
           q.timeout.getJobCounts(...UNFINISHED),
         ]),
       );
-      const armed = await d.store.countArmedTimeouts();
+      const armed = await d.store.indexes.countArmedTimeouts();
       if (counts.reduce((a, c) => a + sum(c), 0) + armed === 0) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 100));

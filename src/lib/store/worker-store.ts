@@ -5,14 +5,14 @@
 // src/lib/store/ names a key; callers use these methods. Scripts are loaded once per connection
 // (defineCommand).
 
-import type { Outbox, WorkerRecord, WorkerStatus } from '../policy/types.js';
-import { QUEUE_NAMES } from '../queues/catalog.js';
+import type { Outbox, WorkerRecord } from '../policy/types.js';
 import { effectJobs, type JobAdd } from '../queues/job-adds.js';
 import { dataNodes, type RedisClient } from '../redis.js';
 import { type CommitChange, commitCall } from './commit-call.js';
 import { type DurabilityOptions, ReplicaWait } from './durability.js';
 import { jobCalls } from './job-call.js';
-import { allPartitions, type KeySpace } from './keys.js';
+import type { KeySpace } from './keys.js';
+import { PartitionIndexes } from './partition-indexes.js';
 import { decodeRecord, EVENTS_FIELD, type Fields, splitDocument } from './record-codec.js';
 import { type ScriptedRedis, withScripts } from './scripts.js';
 
@@ -33,23 +33,6 @@ export interface StoredEvent {
   data: unknown;
 }
 
-export interface TriggerBinding {
-  workerId: string;
-  epoch: number;
-}
-
-/** An index a listing can read (see WorkerStore.indexKey). */
-export type ListIndex =
-  | { kind: 'status'; status: WorkerStatus }
-  | { kind: 'reason'; reason: string }
-  | { kind: 'deadline' };
-
-/** A worker's place in an index. */
-export interface IndexEntry {
-  id: string;
-  score: number;
-}
-
 export interface WorkerStoreOptions {
   /** Reads, commits (with their job adds), settles. */
   redis: RedisClient;
@@ -65,12 +48,15 @@ export class WorkerStore {
   private readonly redis: ScriptedRedis;
   private readonly eventsKept: number;
   private readonly replicated: ReplicaWait;
+  /** The partitions' indexes: deadlines, pending marks, trigger bindings, listing pages, the lease. */
+  readonly indexes: PartitionIndexes;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
     this.keys = opts.keys;
     this.eventsKept = opts.eventsKept ?? 32;
     this.replicated = new ReplicaWait(opts.durability);
+    this.indexes = new PartitionIndexes(this.redis, this.keys);
   }
 
   async read(id: string): Promise<Snapshot | null> {
@@ -229,135 +215,6 @@ export class WorkerStore {
     });
   }
 
-  async idsWithStatus(status: WorkerStatus): Promise<string[]> {
-    const lists = await Promise.all(
-      allPartitions(this.keys).map((p) => this.redis.zrange(this.keys.status(p, status), 0, -1)),
-    );
-    return lists.flat();
-  }
-
-  /**
-   * The index a listing reads, in partition `p`: workers of a status (score: when they entered
-   * it; a suspended worker's suspended_at), suspended workers of one reason (score: suspended_at),
-   * or armed timeouts (score: deadline).
-   */
-  indexKey(p: number, index: ListIndex): string {
-    if (index.kind === 'status') return this.keys.status(p, index.status);
-    if (index.kind === 'reason') return this.keys.reason(p, index.reason);
-    return this.keys.deadlines(p);
-  }
-
-  /**
-   * One page of an index in partition `p`, in (score, id) order: entries with a score in
-   * [min, max] after `after`, at most `limit`. O(log N + limit) (plus the ties at `after`'s score).
-   */
-  async page(
-    p: number,
-    index: ListIndex,
-    range: { min: number; max: number; after: IndexEntry | null; limit: number },
-  ): Promise<IndexEntry[]> {
-    const bound = (n: number) =>
-      n === Number.POSITIVE_INFINITY ? '+inf' : n === Number.NEGATIVE_INFINITY ? '-inf' : n;
-    const flat = await this.redis.rpPage(
-      this.indexKey(p, index),
-      bound(range.min),
-      bound(range.max),
-      range.after?.score ?? '',
-      range.after?.id ?? '',
-      range.limit,
-    );
-    return pairs(flat).map(([id, score]) => ({ id, score: Number(score) }));
-  }
-
-  async allIds(statuses: readonly WorkerStatus[]): Promise<string[]> {
-    const lists = await Promise.all(statuses.map((s) => this.idsWithStatus(s)));
-    return lists.flat();
-  }
-
-  /** Workers whose current suspension waits for events of `topic`, over every partition. */
-  async triggerBindings(topic: string): Promise<TriggerBinding[]> {
-    const maps = await Promise.all(
-      allPartitions(this.keys).map((p) => this.redis.hgetall(this.keys.trigger(p, topic))),
-    );
-    return maps.flatMap((m) =>
-      Object.entries(m).map(([workerId, epoch]) => ({ workerId, epoch: Number(epoch) })),
-    );
-  }
-
-  /** Armed timeouts of partition `p` due at or before `ms`: worker id and deadline. */
-  async deadlinesDue(p: number, ms: number, limit: number): Promise<{ workerId: string; dueAtMs: number }[]> {
-    const flat = await this.redis.zrangebyscore(
-      this.keys.deadlines(p),
-      '-inf',
-      ms,
-      'WITHSCORES',
-      'LIMIT',
-      0,
-      limit,
-    );
-    return pairs(flat).map(([workerId, score]) => ({ workerId, dueAtMs: Number(score) }));
-  }
-
-  /** Deadlines of partition `p` in [fromMs, toMs], in order. */
-  async deadlinesBetween(p: number, fromMs: number, toMs: number, limit: number): Promise<number[]> {
-    const flat = await this.redis.zrangebyscore(
-      this.keys.deadlines(p),
-      fromMs,
-      toMs,
-      'WITHSCORES',
-      'LIMIT',
-      0,
-      limit,
-    );
-    return pairs(flat).map(([, score]) => Number(score));
-  }
-
-  /**
-   * Wakes partition `p`'s timeout workers now, the way a job add does (BullMQ's "a job is ready"
-   * marker): a worker blocked until the next delayed job would otherwise notice it only at Redis's
-   * next timer tick (up to 100 ms late at the default `hz 10`).
-   */
-  async wakeTimeoutWorkers(p: number): Promise<void> {
-    await this.redis.zadd(this.keys.queueKey(p, QUEUE_NAMES.timeout, 'marker'), 0, '0');
-  }
-
-  async countArmedTimeouts(): Promise<number> {
-    const counts = await Promise.all(
-      allPartitions(this.keys).map((p) => this.redis.zcard(this.keys.deadlines(p))),
-    );
-    return counts.reduce((a, b) => a + b, 0);
-  }
-
-  /** Repairs a deadline entry the record does not back (defensive: commits keep them in step). */
-  async dropDeadline(id: string): Promise<void> {
-    await this.redis.zrem(this.keys.deadlines(this.keys.partitionOf(id)), id);
-  }
-
-  /** Puts back the deadline the record holds, over a wrong score. */
-  async repairDeadline(id: string, deadlineMs: number): Promise<void> {
-    await this.redis.zadd(this.keys.deadlines(this.keys.partitionOf(id)), 'XX', deadlineMs, id);
-  }
-
-  /** Commits of partition `p` whose outbox was not settled by `ms`: their committer may be gone. */
-  pendingSince(p: number, ms: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.pending(p), '-inf', ms, 'LIMIT', 0, limit);
-  }
-
-  async countPending(): Promise<number> {
-    const counts = await Promise.all(
-      allPartitions(this.keys).map((p) => this.redis.zcard(this.keys.pending(p))),
-    );
-    return counts.reduce((a, b) => a + b, 0);
-  }
-
-  async takeLease(owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.rpTakeLease(this.keys.reconcilerLease, owner, ttlMs)) === 1;
-  }
-
-  async releaseLease(owner: string): Promise<void> {
-    await this.redis.rpReleaseLease(this.keys.reconcilerLease, owner);
-  }
-
   /**
    * Deletes every key of this deployment: its workers, indexes and queues (all under its partition
    * tags). For the demo and tests on a shared Redis; never called by the engine.
@@ -378,15 +235,6 @@ export class WorkerStore {
     return deleted;
   }
 
-  /** Partition `p`'s index keys (diagnostics: memory). */
-  indexKeys(p: number): { suspended: string; deadlines: string; pending: string } {
-    return {
-      suspended: this.keys.status(p, 'suspended'),
-      deadlines: this.keys.deadlines(p),
-      pending: this.keys.pending(p),
-    };
-  }
-
   /** Every key that holds something of this worker (diagnostics: memory, chaos checks). */
   workerKeys(id: string): { doc: string; lock: string } {
     return { doc: this.keys.doc(id), lock: this.keys.lock(id) };
@@ -397,10 +245,4 @@ function toSnapshot(id: string, doc: string | null): Snapshot | null {
   if (doc === null) return null;
   const fields = splitDocument(doc);
   return { record: decodeRecord(id, fields), fields };
-}
-
-function pairs(flat: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
-  return out;
 }
