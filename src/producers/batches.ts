@@ -68,25 +68,35 @@ async function matching(producer: Pick<Producer, 'listWorkers'>, filter: BatchFi
   return ids;
 }
 
-async function each(
-  ids: readonly string[],
-  width: number,
-  progress: ((done: number, total: number) => void) | undefined,
-  work: (id: string) => Promise<void>,
-): Promise<void> {
+/**
+ * Runs `work` for each worker id, `width` at a time, collecting what it returns and each worker's
+ * refusal (serialized, as a single call would have thrown it).
+ */
+async function run<T>(
+  workerIds: readonly string[],
+  o: { concurrency?: number | undefined; onProgress?: ((done: number, total: number) => void) | undefined },
+  work: (id: string) => Promise<T>,
+): Promise<{ done: T[]; refused: BatchRefusal[] }> {
+  const done: T[] = [];
+  const refused: BatchRefusal[] = [];
   let next = 0;
-  let done = 0;
-  progress?.(0, ids.length);
+  let finished = 0;
+  o.onProgress?.(0, workerIds.length);
   await Promise.all(
-    Array.from({ length: Math.min(width, ids.length) }, async () => {
-      while (next < ids.length) {
-        const id = ids[next++] as string;
-        await work(id);
-        done += 1;
-        progress?.(done, ids.length);
+    Array.from({ length: Math.min(o.concurrency ?? 32, workerIds.length) }, async () => {
+      while (next < workerIds.length) {
+        const id = workerIds[next++] as string;
+        try {
+          done.push(await work(id));
+        } catch (err) {
+          refused.push({ workerId: id, error: serializeError(err) });
+        }
+        finished += 1;
+        o.onProgress?.(finished, workerIds.length);
       }
     }),
   );
+  return { done, refused };
 }
 
 export async function resumeMany(
@@ -107,23 +117,12 @@ export async function resumeMany(
       [{ path: 'filter.status', message: 'resumeMany takes suspended workers only' }],
     );
   const workerIds = await matching(producer, { ...filter, status: 'suspended' });
-  const result: ResumeManyResult = {
-    matched: workerIds.length,
-    workerIds,
-    dryRun: o.dryRun === true,
-    requests: [],
-    refused: [],
-  };
-  if (o.dryRun) return result;
-  await each(workerIds, o.concurrency ?? 32, o.onProgress, async (id) => {
-    try {
-      const key = o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey };
-      result.requests.push(await producer.resume(id, inputOrOptions, continueTranscript, key));
-    } catch (err) {
-      result.refused.push({ workerId: id, error: serializeError(err) });
-    }
-  });
-  return result;
+  const dryRun = o.dryRun === true;
+  const key = o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey };
+  const { done, refused } = dryRun
+    ? { done: [], refused: [] }
+    : await run(workerIds, o, (id) => producer.resume(id, inputOrOptions, continueTranscript, key));
+  return { matched: workerIds.length, workerIds, dryRun, requests: done, refused };
 }
 
 export async function closeMany(
@@ -133,20 +132,10 @@ export async function closeMany(
 ): Promise<CloseManyResult> {
   const o = parseInput(BatchOptionsSchema, opts ?? {}, 'options');
   const workerIds = await matching(producer, filter ?? {});
-  const result: CloseManyResult = {
-    matched: workerIds.length,
-    workerIds,
-    dryRun: o.dryRun === true,
-    closed: [],
-    refused: [],
-  };
-  if (o.dryRun) return result;
-  await each(workerIds, o.concurrency ?? 32, o.onProgress, async (id) => {
-    try {
-      result.closed.push(await producer.close(id, o.graceful === undefined ? {} : { graceful: o.graceful }));
-    } catch (err) {
-      result.refused.push({ workerId: id, error: serializeError(err) });
-    }
-  });
-  return result;
+  const dryRun = o.dryRun === true;
+  const close = o.graceful === undefined ? {} : { graceful: o.graceful };
+  const { done, refused } = dryRun
+    ? { done: [], refused: [] }
+    : await run(workerIds, o, (id) => producer.close(id, close));
+  return { matched: workerIds.length, workerIds, dryRun, closed: done, refused };
 }

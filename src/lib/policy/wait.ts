@@ -35,7 +35,7 @@ function current(
   record: WorkerRecord | null,
   id: string,
   expectEpoch?: number,
-): Suspension | ResumeProcessorError {
+): { record: WorkerRecord; s: Suspension } | ResumeProcessorError {
   if (!record) return unknownWorker(id);
   const s = record.status === 'suspended' ? record.suspension : null;
   if (!s) return notSuspended(id, record.status);
@@ -45,7 +45,7 @@ function current(
       `resume_agent: worker ${id} is not suspended at epoch ${expectEpoch} (now epoch ${s.epoch})`,
       { workerId: id, status: 'suspended', details: { epoch: s.epoch } },
     );
-  return s;
+  return { record, s };
 }
 
 /** Moves the armed timeout of the current suspension; a deadline in the past fires at once. */
@@ -55,9 +55,9 @@ export function decideExtend(
   move: DeadlineMove,
   now: Now,
 ): Decision<never> {
-  const s = current(record, id, move.expectEpoch);
-  if (s instanceof ResumeProcessorError || !record)
-    return reject(s instanceof ResumeProcessorError ? s : unknownWorker(id));
+  const found = current(record, id, move.expectEpoch);
+  if (found instanceof ResumeProcessorError) return reject(found);
+  const { record: r, s } = found;
   if (s.deadline_ms === undefined) return reject(noTimeout(id));
   const to = move.untilMs ?? s.deadline_ms + (move.byMs ?? 0);
   const rev = (s.deadline_rev ?? 0) + 1;
@@ -67,7 +67,7 @@ export function decideExtend(
     deadline_rev: rev,
     timeout_job_id: jobIds.timeout(id, s.epoch, rev),
   };
-  const next: WorkerRecord = { ...record, version: record.version + 1, updated_at_ms: now.ms, suspension };
+  const next: WorkerRecord = { ...r, version: r.version + 1, updated_at_ms: now.ms, suspension };
   return commit(next, arm(suspension), {
     type: 'WorkerDeadlineMoved',
     data: { epoch: s.epoch, from: s.deadline_ms, to },
@@ -85,9 +85,9 @@ export function decideCancelWait(
   conditions: readonly WaitCondition[],
   now: Now,
 ): Decision<{ cancelled: WaitCondition[] }> {
-  const s = current(record, id);
-  if (s instanceof ResumeProcessorError || !record)
-    return reject(s instanceof ResumeProcessorError ? s : unknownWorker(id));
+  const found = current(record, id);
+  if (found instanceof ResumeProcessorError) return reject(found);
+  const { record: r, s } = found;
   const timeout = conditions.includes('timeout') && s.deadline_ms !== undefined;
   const trigger = conditions.includes('trigger') && (s.auto_resume_trigger?.match_events.length ?? 0) > 0;
   if (!timeout && !trigger) return unchanged({ cancelled: [] });
@@ -113,6 +113,6 @@ export function decideCancelWait(
   }
   if (shown) suspension.conditions = shown as JsonValue;
   const cancelled = WAIT_CONDITIONS.filter((c) => (c === 'timeout' ? timeout : trigger));
-  const next: WorkerRecord = { ...record, version: record.version + 1, updated_at_ms: now.ms, suspension };
+  const next: WorkerRecord = { ...r, version: r.version + 1, updated_at_ms: now.ms, suspension };
   return commit(next, [], { type: 'WorkerWaitCancelled', data: { epoch: s.epoch, conditions: cancelled } });
 }
