@@ -8,6 +8,9 @@ import type { Producer } from '../../src/producers/types.js';
 import { forEachConcurrent } from './pool.js';
 import { FAR_TIMEOUT_MS, SMALL_TRANSCRIPT } from './workload.js';
 
+/** The reason every bench worker is suspended with (one reason index holds them all). */
+export const SUSPEND_REASON = 'waiting for review';
+
 export interface SuspendedWorker {
   id: string;
   epoch: number;
@@ -39,7 +42,7 @@ export async function createSuspendedWorkers(
       ? { deadline: opts.dueAtMs(i), on_timeout: 'resume_with_summary' }
       : { duration_ms: FAR_TIMEOUT_MS, on_timeout: 'resume_with_summary' };
     const s = await producer.suspend(id, {
-      reason: 'waiting for review',
+      reason: SUSPEND_REASON,
       initiator: 'self',
       conditions: { timeout },
     });

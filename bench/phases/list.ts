@@ -8,7 +8,7 @@
 import { type RedisServerHandle, startRedisServer } from '../../src/lib/redis-server.js';
 import type { ListFilter } from '../../src/producers/listing.js';
 import { createProducer } from '../../src/producers/producer.js';
-import { createSuspendedWorkers } from '../lib/population.js';
+import { createSuspendedWorkers, SUSPEND_REASON } from '../lib/population.js';
 import { percentile } from '../lib/stats.js';
 
 export interface ListPoint {
@@ -46,7 +46,7 @@ export async function runListBench(cfg: ListBenchConfig): Promise<ListPoint[]> {
         );
         const queries: [string, ListFilter][] = [
           ['first page, status suspended', { status: 'suspended' }],
-          ['first page, reason', { reason: 'waiting for review' }],
+          ['first page, reason', { reason: SUSPEND_REASON }],
           ['first page, by deadline', { orderBy: 'deadline' }],
         ];
         for (const [query, filter] of queries) {

@@ -11,7 +11,7 @@ import { keySpace } from '../../src/lib/store/keys.js';
 import { WorkerStore } from '../../src/lib/store/worker-store.js';
 import { createProducer } from '../../src/producers/producer.js';
 import { BenchChild } from '../lib/child.js';
-import { createSuspendedWorkers, type SuspendedWorker } from '../lib/population.js';
+import { createSuspendedWorkers, SUSPEND_REASON, type SuspendedWorker } from '../lib/population.js';
 import { usedMemory } from '../lib/redis-info.js';
 import { type MeasuredSystem, measureRound, type RoundResult } from '../lib/rounds.js';
 import { median, sleep } from '../lib/stats.js';
@@ -76,11 +76,12 @@ async function breakdown(redis: Redis, prefix: string, sample: SuspendedWorker, 
     'timeout job hash': await mem(timeout.toKey(sample.timeoutJobId)),
   };
   // Shared structures divided by the population: an estimate of each worker's share.
-  const index = store.indexes.indexKeys(0);
+  const index = store.indexes.indexKeys(0, SUSPEND_REASON);
   const shared: Record<string, string> = {
     'timeout delayed zset': timeout.toKey('delayed'),
     'deadline index (zset)': index.deadlines,
     'status index (zset)': index.suspended,
+    'reason index (zset)': index.reason,
     'timeout queue event stream (capped at ~10k)': timeout.toKey('events'),
   };
   const sharedPerWorker: Record<string, number> = {};

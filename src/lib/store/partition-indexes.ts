@@ -149,9 +149,13 @@ export class PartitionIndexes {
   }
 
   /** Partition `p`'s index keys (diagnostics: memory). */
-  indexKeys(p: number): { suspended: string; deadlines: string; pending: string } {
+  indexKeys(
+    p: number,
+    reason = '',
+  ): { suspended: string; reason: string; deadlines: string; pending: string } {
     return {
       suspended: this.keys.status(p, 'suspended'),
+      reason: this.keys.reason(p, reason),
       deadlines: this.keys.deadlines(p),
       pending: this.keys.pending(p),
     };
