@@ -26,6 +26,11 @@ export const ResumeJobSchema = z.object({
   requestedAtMs: z.number().int().nonnegative(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),
+  /**
+   * A resume pinned to one suspension (HTTP resume tokens): refused with HARN-SUS-003 unless the
+   * worker is still suspended at this epoch.
+   */
+  suspensionEpoch: z.number().int().positive().optional(),
 });
 export type ResumeJob = z.infer<typeof ResumeJobSchema>;
 
