@@ -40,6 +40,8 @@ export function formatOutcome(o: ResumeOutcome): string {
       return `blocked ${o.worker.id}${replayed}: ${o.reason} (${o.error}); the worker stays suspended`;
     case 'rejected':
       return `rejected${replayed}: ${o.error.message}`;
+    case 'expired':
+      return `expired${replayed}: no suspension took the early resume within its ttl`;
     default: {
       const unknown: never = o;
       return JSON.stringify(unknown);

@@ -195,13 +195,13 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const processor =
     <D extends { retries?: number | undefined }, R>(
       schema: z.ZodType<D>,
-      handle: (id: string, data: D) => Promise<R>,
+      handle: (id: string, data: D, jobId: string) => Promise<R>,
     ) =>
     async (job: Job<D, R>, token?: string): Promise<R> => {
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) throw invalidJob(job, parsed.error);
       try {
-        const result = await handle(requestId(job), parsed.data);
+        const result = await handle(requestId(job), parsed.data, String(job.id));
         fault('before-ack');
         return result;
       } catch (err) {
@@ -254,7 +254,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       add(
         new Worker<ResumeJob, StoredOutcome, 'resume'>(
           QUEUE_NAMES.resume,
-          processor(ResumeJobSchema, (id, data) => engine.handleResume(id, data)),
+          processor(ResumeJobSchema, (id, data, jobId) => engine.handleResume(id, data, jobId)),
           { ...at, concurrency, connection: blocking() },
         ),
       );

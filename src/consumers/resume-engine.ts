@@ -59,13 +59,22 @@ interface ResumeAsk {
   event?: EventTarget;
   /** A resume pinned to one suspension (a resume token's): that epoch or nothing. */
   suspensionEpoch?: number;
+  /** An early resume's job id: it may resume only the suspension that took it from the inbox. */
+  early?: string;
 }
 
 export class ResumeEngine {
   constructor(private readonly deps: EngineDeps) {}
 
-  async handleResume(requestId: string, job: ResumeJob): Promise<StoredOutcome> {
+  /** `jobId`: the BullMQ job's id (an early resume is known by it in the inbox and the record). */
+  async handleResume(requestId: string, job: ResumeJob, jobId: string): Promise<StoredOutcome> {
     const ask: ResumeAsk = { workerId: job.workerId, options: job.options, requestId };
+    if (job.early) {
+      // Due while still in the inbox: no suspension took it in time. Otherwise a suspension did
+      // (its commit made the job ready) and it resumes that suspension or none.
+      if (await this.deps.kernel.store.expireEarly(job.workerId, jobId)) return { outcome: 'expired' };
+      ask.early = jobId;
+    }
     if (job.expectEpoch !== undefined) ask.event = { epoch: job.expectEpoch, kind: eventKind(job.options) };
     if (job.suspensionEpoch !== undefined) ask.suspensionEpoch = job.suspensionEpoch;
     const hash = job.idempotencyKey === undefined ? null : requestHash(job.workerId, job.options);

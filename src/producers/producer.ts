@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { RpCode, ValidationError } from '../lib/errors.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../lib/idempotency.js';
-import { schemaProblem } from '../lib/input-schema.js';
+import { schemaIssues, schemaProblem } from '../lib/input-schema.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import { parseResumeConditions } from '../lib/policy/conditions.js';
 import { decideFinish, type FinishStatus } from '../lib/policy/finish.js';
@@ -213,6 +213,8 @@ class ResumeProducer implements Producer {
     });
     if (pre.kind === 'block')
       return { ...summarize(await this.mustRead(id)), pre_suspend_denied: pre.reason };
+    const fitsSchema = (input: JsonValue) =>
+      v.inputSchema === undefined || schemaIssues(v.inputSchema, input).length === 0;
     const request = {
       reason: pre.reason,
       initiator,
@@ -223,7 +225,20 @@ class ResumeProducer implements Producer {
       ...(v.inputSchema === undefined ? {} : { inputSchema: v.inputSchema }),
       triggerUnique: randomUUID().replace(/-/g, ''),
     };
-    const applied = await this.kernel.apply(id, (r, now) => decideSuspend(r, id, request, now));
+    // The worker's inbox is read with the record: early resumes waiting there are taken by this
+    // suspension (an input the schema refuses does not stop its timeout from being armed).
+    const applied = await this.kernel.apply(
+      id,
+      (r, now, inbox) => {
+        const early = inbox.map((e) => ({
+          jobId: e.jobId,
+          expiresAtMs: e.expiresAtMs,
+          fits: fitsSchema(e.input),
+        }));
+        return decideSuspend(r, id, { ...request, early }, now);
+      },
+      { inbox: true },
+    );
     const record = recordOf(applied) as WorkerRecord;
     if (applied.kind === 'committed') {
       await runPostSuspend(

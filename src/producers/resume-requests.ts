@@ -41,7 +41,7 @@ export class ResumeRequests {
     continueTranscript?: boolean | null,
     opts: ResumeRequestOptions = {},
   ): Promise<ResumeTicket> {
-    const { idempotencyKey } = parseInput(ResumeRequestOptionsSchema, opts, 'options');
+    const { idempotencyKey, early } = parseInput(ResumeRequestOptionsSchema, opts, 'options');
     const options = parseResumeOptions(inputOrOptions, continueTranscript);
     if (typeof target !== 'string' || target.trim() === '') throw missingTarget();
     // Validate everything before a cold load writes anything (validate before mutate).
@@ -58,8 +58,27 @@ export class ResumeRequests {
     const jobId = `r-${randomUUID()}`;
     const now = this.deps.clock();
     const job: ResumeJob = { workerId: id, options, requestedAtMs: now };
+    if (early) return this.earlyResume(id, jobId, job, early.ttlMs);
     if ((await this.deps.store.enqueue(id, resumeRequestAdd(jobId, job), now)) === 'no-worker')
       throw unknownWorker(id);
+    return this.ticket(jobId, id);
+  }
+
+  /**
+   * An early resume: kept in the inbox of a worker that is still running (as a job delayed until it
+   * expires), an ordinary resume to any other; one script decides which, from the worker's status.
+   */
+  private async earlyResume(id: string, jobId: string, job: ResumeJob, ttlMs: number): Promise<ResumeTicket> {
+    const expiresAtMs = job.requestedAtMs + ttlMs;
+    const input = job.options.inputPresent ? job.options.input : null;
+    const kept = await this.deps.store.keepEarly(
+      id,
+      resumeRequestAdd(jobId, { ...job, early: { expiresAtMs } }, ttlMs),
+      resumeRequestAdd(jobId, job),
+      { jobId, expiresAtMs, input },
+      job.requestedAtMs,
+    );
+    if (kept === 'no-worker') throw unknownWorker(id);
     return this.ticket(jobId, id);
   }
 

@@ -43,7 +43,7 @@ export async function withWorker(
 ): Promise<ResumeOutcome> {
   const record = (await store.read(workerId))?.record ?? null;
   const worker = record ? summarize(record) : null;
-  if (outcome.outcome === 'rejected') return { ...outcome, worker };
+  if (outcome.outcome === 'rejected' || outcome.outcome === 'expired') return { ...outcome, worker };
   if (!worker) throw unknownWorker(workerId);
   if (outcome.outcome === 'blocked')
     return { ...outcome, worker: { ...worker, pre_resume_denied: outcome.reason } };

@@ -40,6 +40,12 @@ export interface SuspendInput {
 
 export interface ResumeRequestOptions {
   idempotencyKey?: string;
+  /**
+   * Keep the request when the worker is still running (not suspended yet): its next suspension
+   * within `ttlMs` is resumed by it at once, and that suspension's timeout is not armed. Past the
+   * ttl the request ends `expired`. To a suspended worker it is an ordinary resume.
+   */
+  early?: { ttlMs: number };
 }
 
 export interface ResumeTicket {

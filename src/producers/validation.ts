@@ -68,9 +68,26 @@ export const CancelWaitSchema = z.strictObject({
 
 export const CloseSchema = z.strictObject({ graceful: z.boolean().optional() });
 
-export const ResumeRequestOptionsSchema = z.strictObject({
-  idempotencyKey: z.string().min(1).max(200).optional(),
-});
+/** The longest an early resume may wait for the worker's next suspension (30 days). */
+export const MAX_EARLY_TTL_MS = 30 * 24 * 3600 * 1000;
+
+export const ResumeRequestOptionsSchema = z
+  .strictObject({
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    early: z
+      .strictObject({
+        ttlMs: z
+          .number()
+          .int()
+          .positive()
+          .max(MAX_EARLY_TTL_MS, `must be at most ${MAX_EARLY_TTL_MS} ms (30 days)`),
+      })
+      .optional(),
+  })
+  .refine((o) => o.early === undefined || o.idempotencyKey === undefined, {
+    message: 'early resumes do not take an idempotencyKey (each early resume is its own request)',
+    path: ['early'],
+  });
 
 export const DeliverEventSchema = z.strictObject({
   provider: text(200).min(1),

@@ -110,6 +110,41 @@ const rows: { name: string; decide: () => Decision<unknown>; expect: Expect }[] 
     expect: { commit: { status: 'suspended', version: 2, effects: [], event: 'WorkerSuspended' } },
   },
   {
+    name: 'suspend: an early resume waiting in the inbox is taken; the timeout is not armed',
+    decide: () =>
+      decideSuspend(
+        makeRecord(),
+        'worker_1',
+        suspendReq(
+          { timeout: { duration_ms: 5000 } },
+          { early: [{ jobId: 'r-1', expiresAtMs: NOW.ms + 1000, fits: true }] },
+        ),
+        NOW,
+      ),
+    expect: { commit: { status: 'suspended', version: 2, effects: [], event: 'WorkerSuspended' } },
+  },
+  {
+    name: 'suspend: an expired early resume is left; one its schema refuses does not disarm the timeout',
+    decide: () =>
+      decideSuspend(
+        makeRecord(),
+        'worker_1',
+        suspendReq(
+          { timeout: { duration_ms: 5000 } },
+          {
+            early: [
+              { jobId: 'r-old', expiresAtMs: NOW.ms, fits: true },
+              { jobId: 'r-bad', expiresAtMs: NOW.ms + 1000, fits: false },
+            ],
+          },
+        ),
+        NOW,
+      ),
+    expect: {
+      commit: { status: 'suspended', version: 2, effects: ['armTimeout'], event: 'WorkerSuspended' },
+    },
+  },
+  {
     name: 'suspend: already suspended is unchanged',
     decide: () => decideSuspend(suspended(), 'worker_1', suspendReq(), NOW),
     expect: { unchanged: 'already-suspended' },
@@ -443,6 +478,29 @@ describe('decisions in detail', () => {
     expect(planTimeout(resumed, 2, 'job@1')).toEqual({
       kind: 'own',
       outcome: { outcome: 'resumed', version: 3, respawnJobId: 'respawn-worker_1-3' },
+    });
+  });
+
+  it('suspend takes the unexpired early resumes; an early resume applies only to the suspension that took it', () => {
+    const early = [
+      { jobId: 'r-old', expiresAtMs: NOW.ms, fits: true },
+      { jobId: 'r-ok', expiresAtMs: NOW.ms + 1, fits: true },
+    ];
+    const d = decideSuspend(
+      makeRecord(),
+      'worker_1',
+      suspendReq({ timeout: { duration_ms: 5000 } }, { early }),
+      NOW,
+    );
+    if (d.kind !== 'commit') throw new Error('the suspend did not commit');
+    expect(d.next.suspension?.early_requests).toEqual(['r-ok']);
+    expect(d.next.suspension?.deadline_ms).toBeUndefined();
+    expect(d.event).toEqual({ type: 'WorkerSuspended', data: { early: ['r-ok'] } });
+    const ask = (jobId: string) => ({ options: resumeReq().options, requestId: 'x@1', early: jobId });
+    expect(precheckResume(d.next, 'worker_1', ask('r-ok'))).toBeNull();
+    expect(precheckResume(d.next, 'worker_1', ask('r-old'))).toMatchObject({
+      kind: 'reject',
+      error: { code: 'HARN-SUS-003' },
     });
   });
 });

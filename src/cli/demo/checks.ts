@@ -98,6 +98,7 @@ export function evaluate(input: CheckInput): { stats: DemoStats; checks: Check[]
       outcomes.resumed += 1;
       if (!respawnIds.has(r.outcome.respawnJobId)) missingRespawn.push(r.outcome.respawnJobId);
     } else if (r.outcome.outcome === 'blocked') outcomes.blocked += 1;
+    else if (r.outcome.outcome === 'expired') outcomes.otherRejected += 1;
     else if (r.outcome.error.code === 'HARN-SUS-003') outcomes.notSuspended += 1;
     else if (r.outcome.error.code === 'HARN-SUS-010') outcomes.closed += 1;
     else outcomes.otherRejected += 1;

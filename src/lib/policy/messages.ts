@@ -19,6 +19,14 @@ export const notSuspended = (id: string, status: string) =>
     { workerId: id, status },
   );
 
+/** An early resume whose suspension ended (or that a suspension never took): HARN-SUS-003. */
+export const earlySuspensionEnded = (id: string, status: string, jobId: string) =>
+  new SuspendError(
+    HarnCode.ResumeWorkerNotSuspended,
+    `resume_agent: worker ${id} is not in the suspension that took early resume ${jobId} (status=${status})`,
+    { workerId: id, status },
+  );
+
 export const workerClosed = (id: string) =>
   new SuspendError(
     HarnCode.ResumeWorkerClosed,

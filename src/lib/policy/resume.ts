@@ -5,7 +5,13 @@ import type { ResumeProcessorError } from '../errors.js';
 import { buildContinuity } from './continuity.js';
 import { commit, type Decision, type Now, reject } from './decision.js';
 import { jobIds } from './ids.js';
-import { invalidResumeInput, notSuspended, unknownWorker, workerClosed } from './messages.js';
+import {
+  earlySuspensionEnded,
+  invalidResumeInput,
+  notSuspended,
+  unknownWorker,
+  workerClosed,
+} from './messages.js';
 import { resumeInputText } from './resume-options.js';
 import { applyTranscriptPolicy } from './transcript.js';
 import type { Effect, ResumeOptions, StoredOutcome, Suspension, WorkerRecord } from './types.js';
@@ -31,18 +37,20 @@ export interface EventTarget {
 
 /**
  * Everything that answers a resume before its hooks run (DESIGN §4 steps 1-4): an unknown worker,
- * the request's own earlier commit (replay), a stale event binding, a closed or not suspended
- * worker, blank input. null: go on to the hooks.
+ * the request's own earlier commit (replay), a stale event binding, an early resume the current
+ * suspension did not take, a closed or not suspended worker, blank input. null: go on to the hooks.
  */
 export function precheckResume(
   record: WorkerRecord | null,
   workerId: string,
-  req: { options: ResumeOptions; requestId: string; event?: EventTarget },
+  req: { options: ResumeOptions; requestId: string; event?: EventTarget; early?: string },
 ): Decision<ResumeInfo> | null {
   if (!record) return reject(unknownWorker(workerId));
   const own = ownOutcome(record, req.requestId);
   if (own) return { kind: 'unchanged', info: { kind: 'replay', outcome: own } };
   if (req.event && !waitsForEvent(record, req.event)) return reject(notSuspended(record.id, record.status));
+  if (req.early !== undefined && !tookEarly(record, req.early))
+    return reject(earlySuspensionEnded(record.id, record.status, req.early));
   const error = checkResumable(record) ?? checkResumeInput(record, req.options);
   return error ? reject(error) : null;
 }
@@ -67,6 +75,12 @@ export function waitsForEvent(record: WorkerRecord, event: EventTarget): boolean
   const s = record.suspension;
   if (record.status !== 'suspended' || !s || s.epoch !== event.epoch) return false;
   return (s.auto_resume_trigger?.match_events ?? []).includes(event.kind);
+}
+
+/** An early resume applies only to the suspension that took it from the worker's inbox. */
+export function tookEarly(record: WorkerRecord, jobId: string): boolean {
+  const s = record.status === 'suspended' ? record.suspension : null;
+  return s?.early_requests?.includes(jobId) ?? false;
 }
 
 /** Steps 6-7: the resumed record, with the respawn and PostResume as its effects. */

@@ -22,6 +22,7 @@ export function summarize(record: WorkerRecord): WorkerSummary {
           ...(s.deadline_ms === undefined ? {} : { deadline_ms: s.deadline_ms }),
           ...(s.on_timeout === undefined ? {} : { on_timeout: s.on_timeout }),
           ...(s.input_schema === undefined ? {} : { input_schema: s.input_schema }),
+          ...(s.early_requests === undefined ? {} : { early_requests: s.early_requests }),
           ...(s.auto_resume_trigger
             ? {
                 auto_resume_trigger: { id: s.auto_resume_trigger.id, version: s.auto_resume_trigger.version },

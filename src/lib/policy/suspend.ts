@@ -1,5 +1,9 @@
 // Suspend (DESIGN §4): an already suspended worker is returned unchanged, a worker that is not
-// running is refused, otherwise one commit parks it and arms its timeout and trigger bindings.
+// running is refused, otherwise one commit parks it and arms its timeout and trigger bindings. Early
+// resumes waiting in the worker's inbox (not expired) are taken by the new suspension: the commit
+// makes their jobs ready, and the timeout is not armed when one of them may resume it (its input
+// matches the suspension's input schema; one that does not is still taken, and refused by the
+// consumer with RP-INPUT-SCHEMA).
 
 import { autoResumeTriggerId, timeoutDeadlineMs, triggerMatchEvents } from './conditions.js';
 import { arm, commit, type Decision, type Now, reject, unchanged } from './decision.js';
@@ -19,6 +23,8 @@ export interface SuspendRequest {
   expectVersion?: number;
   /** JSON Schema the resume input must match (checked by the producer before it gets here). */
   inputSchema?: JsonValue;
+  /** The worker's inbox as read with the record; `fits`: the input matches `inputSchema`. */
+  early?: readonly { jobId: string; expiresAtMs: number; fits: boolean }[];
 }
 
 export function decideSuspend(
@@ -44,8 +50,10 @@ export function decideSuspend(
   };
   if (req.suspendedAtTurn !== undefined) suspension.suspended_at_turn = req.suspendedAtTurn;
   if (req.inputSchema !== undefined) suspension.input_schema = req.inputSchema;
+  const early = (req.early ?? []).filter((e) => e.expiresAtMs > now.ms);
+  if (early.length > 0) suspension.early_requests = early.map((e) => e.jobId);
   const timeout = req.conditions?.timeout;
-  if (timeout) {
+  if (timeout && !early.some((e) => e.fits)) {
     suspension.deadline_ms = timeoutDeadlineMs(timeout, now.ms);
     suspension.on_timeout = timeout.on_timeout;
     if (timeout.input !== undefined) suspension.timeout_input = timeout.input;
@@ -69,5 +77,11 @@ export function decideSuspend(
     suspension,
     outbox: null,
   };
-  return commit(next, arm(suspension), { type: 'WorkerSuspended' });
+  return commit(
+    next,
+    arm(suspension),
+    early.length > 0
+      ? { type: 'WorkerSuspended', data: { early: early.map((e) => e.jobId) } }
+      : { type: 'WorkerSuspended' },
+  );
 }

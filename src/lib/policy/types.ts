@@ -87,9 +87,27 @@ export interface Suspension {
   auto_resume_trigger?: AutoResumeTrigger | null;
   /** JSON Schema a resume's input must match (timeouts excepted): RP-INPUT-SCHEMA otherwise. */
   input_schema?: JsonValue;
+  /**
+   * Job ids of the early resumes this suspension took from the worker's inbox when it began (they
+   * were made ready by the suspend commit; only they may resume it early). Its timeout is not armed
+   * when one of them matches the input schema.
+   */
+  early_requests?: string[];
   suspended_at_turn?: number;
   prior_span_link?: JsonValue;
   pipeline_span_link?: JsonValue;
+}
+
+/**
+ * A resume sent with `early: { ttlMs }` to a running worker, kept in its inbox for its next
+ * suspension (the store reads the inbox with the record when a suspend is decided).
+ */
+export interface EarlyResume {
+  /** The request's BullMQ job id (delayed until `expiresAtMs`). */
+  jobId: string;
+  expiresAtMs: number;
+  /** The request's input (null: none), checked against the new suspension's input schema. */
+  input: JsonValue;
 }
 
 /**
@@ -185,6 +203,8 @@ export type StoredOutcome =
       replayed?: boolean;
     }
   | { outcome: 'blocked'; reason: string; error: 'pre_resume_denied'; replayed?: boolean }
+  /** An early resume that no suspension took before its ttl ran out. */
+  | { outcome: 'expired'; replayed?: boolean }
   | {
       outcome: 'rejected';
       /** `details`: the error's structured details when it has some (RP-INPUT-SCHEMA: `issues`). */
@@ -201,6 +221,7 @@ export type TimeoutOutcome =
 export type ResumeOutcome =
   | (Extract<StoredOutcome, { outcome: 'resumed' }> & { worker: WorkerSummary })
   | (Extract<StoredOutcome, { outcome: 'blocked' }> & { worker: WorkerSummary })
+  | (Extract<StoredOutcome, { outcome: 'expired' }> & { worker: WorkerSummary | null })
   | (Extract<StoredOutcome, { outcome: 'rejected' }> & { worker: WorkerSummary | null });
 
 export interface WorkerSummary {
@@ -221,6 +242,7 @@ export interface WorkerSummary {
     on_timeout?: TimeoutAction;
     auto_resume_trigger?: { id: string; version: number } | null;
     input_schema?: JsonValue;
+    early_requests?: string[];
   } | null;
   latest_error: string | null;
   continuity: JsonObject | null;

@@ -23,6 +23,11 @@ export const ResumeJobSchema = z.object({
   idempotencyTtlMs: z.number().int().positive().optional(),
   /** Set by event delivery: the resume applies only to the suspension that registered the trigger. */
   expectEpoch: z.number().int().positive().optional(),
+  /**
+   * An early resume kept in a running worker's inbox (the job is delayed until it expires): only the
+   * suspension that took it may be resumed by it; due while still in the inbox, it ends `expired`.
+   */
+  early: z.strictObject({ expiresAtMs: z.number().int().nonnegative() }).optional(),
   requestedAtMs: z.number().int().nonnegative(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),

@@ -30,9 +30,9 @@ function jobAdd<Q extends QueueName>(
   return { queue, id, name, data: JSON.stringify(data), opts: JSON.stringify(opts), delayMs };
 }
 
-/** A resume request on the worker's partition's `resume` queue. */
-export const resumeRequestAdd = (jobId: string, job: ResumeJob): JobAdd<'resume'> =>
-  jobAdd('resume', 'resume', jobId, job);
+/** A resume request on the worker's partition's `resume` queue (delayed: an early resume kept). */
+export const resumeRequestAdd = (jobId: string, job: ResumeJob, delayMs = 0): JobAdd<'resume'> =>
+  jobAdd('resume', 'resume', jobId, job, delayMs);
 
 /**
  * The jobs of a committed record's effects: its respawn for the runtime (`respawn-<id>-<version>`)

@@ -8,7 +8,7 @@ import { jobIds } from '../policy/ids.js';
 import type { Effect, Outbox, WorkerRecord } from '../policy/types.js';
 import { QUEUE_NAMES } from '../queues/catalog.js';
 import { effectJobs, processEffects } from '../queues/job-adds.js';
-import { jobCalls } from './job-call.js';
+import { jobCalls, jobKeys } from './job-call.js';
 import type { KeySpace } from './keys.js';
 import { diffFields, encodeNext, type Fields, NAME_END, SEGMENT } from './record-codec.js';
 import type { ScriptArgs } from './scripts.js';
@@ -25,6 +25,11 @@ export interface CommitChange {
   releaseLock?: string;
   /** The request's idempotency outcome, kept by the script (first one wins). */
   idempotency?: { keyHash: string; value: string; ttlMs: number };
+  /**
+   * A suspension decided on the worker's inbox of early resumes: `last` as it was read (null = no
+   * inbox), and the early resumes it takes (their jobs are made ready, their entries removed).
+   */
+  inbox?: { last: string | null; take: readonly string[] };
 }
 
 export function commitCall(
@@ -50,6 +55,7 @@ export function commitCall(
   const jobs = jobCalls(keys, p, effectJobs(next, change.effects, change.nowMs));
   const idem = change.idempotency;
   const reasons = reasonMove(before, next);
+  const taken = change.inbox?.take ?? [];
   const scriptKeys = [
     keys.doc(id),
     keys.status(p, before?.status ?? next.status),
@@ -57,6 +63,7 @@ export function commitCall(
     keys.deadlines(p),
     keys.pending(p),
     keys.lock(id),
+    ...(change.inbox ? [keys.inbox(id)] : []),
     ...(endedTimeout
       ? [
           keys.queueKey(p, QUEUE_NAMES.timeout, 'delayed'),
@@ -70,6 +77,7 @@ export function commitCall(
     ...(reasons.leave === null ? [] : [keys.reason(p, reasons.leave)]),
     ...(reasons.enter === null ? [] : [keys.reason(p, reasons.enter)]),
     ...jobs.keys,
+    ...taken.flatMap((jobId) => jobKeys(keys, p, QUEUE_NAMES.resume, jobId)),
   ];
   const event = JSON.stringify(
     change.event.data
@@ -99,7 +107,10 @@ export function commitCall(
     statusSince(before, next, change.nowMs),
     reasons.leave === null ? 0 : 1,
     reasons.enter === null ? 0 : 1,
+    change.inbox ? (change.inbox.last ?? '-') : '',
+    taken.length,
     ...jobs.args,
+    ...taken,
   ];
   return { keys: scriptKeys, args, outbox };
 }

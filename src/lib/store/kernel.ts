@@ -15,15 +15,17 @@ import type { FaultHook } from '../faults.js';
 import type { Lease, ResumeLock } from '../lock/resume-lock.js';
 import { type Decision, type Now, nowFrom } from '../policy/decision.js';
 import { versionConflict } from '../policy/messages.js';
-import type { Outbox, WorkerRecord } from '../policy/types.js';
+import type { EarlyResume, Outbox, WorkerRecord } from '../policy/types.js';
 import { processEffects } from '../queues/job-adds.js';
-import type { Snapshot, WorkerStore } from './worker-store.js';
+import type { Inbox, Snapshot, WorkerStore } from './worker-store.js';
 
 export const MAX_COMMIT_ATTEMPTS = 8;
 
+/** `early`: the worker's inbox of early resumes, when the apply asked for it (else empty). */
 export type Decide<Info> = (
   record: WorkerRecord | null,
   now: Now,
+  early: readonly EarlyResume[],
 ) => Decision<Info> | Promise<Decision<Info>>;
 
 export type Applied<Info> =
@@ -43,6 +45,12 @@ export interface Idempotency<Info> {
 export interface ApplyOptions<Info> {
   /** Recorded with the outbox: a redelivery of the same request recognises its own commit. */
   requestId?: string;
+  /**
+   * Read the worker's inbox of early resumes with the record (suspend does): the decision sees its
+   * entries, and the commit goes through only if the inbox did not change since (the suspension
+   * takes the early resumes `next.suspension.early_requests` names).
+   */
+  inbox?: boolean;
   /** Take the worker's lock first (consumers do; producers rely on the CAS alone). */
   lock?: ResumeLock;
   idempotency?: Idempotency<Info>;
@@ -78,7 +86,8 @@ export class Kernel {
     try {
       for (let attempt = 1; ; attempt++) {
         let snapshot: Snapshot | null;
-        let stored: string | null;
+        let stored: string | null = null;
+        let inbox: Inbox | null = null;
         if (opts.lock && !lease) {
           const locked = await opts.lock.acquire(
             workerId,
@@ -88,6 +97,8 @@ export class Kernel {
           snapshot = locked.snapshot;
           stored = locked.idempotency;
           fault('after-lock');
+        } else if (opts.inbox) {
+          [snapshot, inbox] = await this.store.readWithInbox(workerId);
         } else {
           [snapshot, stored] = await this.read(workerId, opts);
         }
@@ -96,7 +107,7 @@ export class Kernel {
         if (stored !== null) return await end({ kind: 'replayed', stored });
         if (snapshot?.record.outbox) snapshot = await this.settleLeftover(snapshot, opts);
 
-        const decision = await decide(snapshot?.record ?? null, nowFrom(this.now()));
+        const decision = await decide(snapshot?.record ?? null, nowFrom(this.now()), inbox?.entries ?? []);
         const record = snapshot?.record ?? null;
         if (decision.kind === 'unchanged')
           return await end({ kind: 'unchanged', record, info: decision.info });
@@ -123,6 +134,7 @@ export class Kernel {
           nowMs,
           ...(releaseLock ? { releaseLock } : {}),
           ...(idem ? { idempotency: idem } : {}),
+          ...(inbox ? { inbox: { last: inbox.last, take: earlyTaken(decision.next) } } : {}),
         });
         if (!result.ok) {
           if (attempt >= MAX_COMMIT_ATTEMPTS) {
@@ -240,4 +252,9 @@ function remembered<Info>(
   if (!idem || applied.kind === 'replayed') return undefined;
   const value = idem.remember(applied);
   return value === null ? undefined : { keyHash: idem.keyHash, value, ttlMs: idem.ttlMs };
+}
+
+/** The early resumes a committed record's new suspension takes from the inbox. */
+function earlyTaken(next: WorkerRecord): string[] {
+  return next.status === 'suspended' ? (next.suspension?.early_requests ?? []) : [];
 }

@@ -15,6 +15,8 @@ export interface KeySpace {
   doc(workerId: string): string;
   lock(workerId: string): string;
   idempotency(workerId: string, keyHash: string): string;
+  /** Early resumes kept for a running worker's next suspension (hash: job id -> entry, `last`). */
+  inbox(workerId: string): string;
   /** Workers of a status (zset: worker id -> ms it entered that status; suspended: suspended_at_ms). */
   status(p: number, status: string): string;
   /** Suspended workers parked with one reason (zset: worker id -> suspended_at_ms). */
@@ -55,6 +57,7 @@ export function keySpace(prefix: string, partitions = 1): KeySpace {
     doc: (id) => `${of(id)}:w:${id}`,
     lock: (id) => `${of(id)}:lock:${id}`,
     idempotency: (id, keyHash) => `${of(id)}:idem:${id}:${keyHash}`,
+    inbox: (id) => `${of(id)}:inbox:${id}`,
     status: (p, status) => `${tag(p)}:since:${status}`,
     reason: (p, reason) => `${tag(p)}:reason:${reasonKeyPart(reason)}`,
     deadlines: (p) => `${tag(p)}:deadlines`,

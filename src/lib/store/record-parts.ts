@@ -60,6 +60,7 @@ const SUSPENSION_KEYS: [keyof Suspension, string][] = [
   ['timeout_job_id', 'tj'],
   ['auto_resume_trigger', 'at'],
   ['input_schema', 'is'],
+  ['early_requests', 'er'],
   ['suspended_at_turn', 'st'],
   ['prior_span_link', 'pl'],
   ['pipeline_span_link', 'ppl'],

@@ -18,6 +18,8 @@ const SCRIPTS = {
   rpTakeLease: { numberOfKeys: 1, lua: lua('take-lease-1.lua') },
   rpReleaseLease: { numberOfKeys: 1, lua: lua('release-lease-1.lua') },
   rpPage: { numberOfKeys: 1, lua: lua('page.lua') },
+  rpEarly: { numberOfKeys: 9, lua: lua('early.lua') },
+  rpExpireEarly: { numberOfKeys: 1, lua: lua('early-expire.lua') },
 } as const;
 
 export type ScriptArgs = (string | number)[];
@@ -31,6 +33,8 @@ interface ScriptCommands {
   rpTakeLease(...args: ScriptArgs): Promise<number>;
   rpReleaseLease(...args: ScriptArgs): Promise<number>;
   rpPage(...args: ScriptArgs): Promise<string[]>;
+  rpEarly(...args: ScriptArgs): Promise<number>;
+  rpExpireEarly(...args: ScriptArgs): Promise<number>;
 }
 
 /** A connection with the store's scripts defined on it. */

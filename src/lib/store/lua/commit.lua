@@ -16,6 +16,7 @@
   KEYS[5]  pending index (zset: worker id -> ms of a commit whose outbox is not settled yet)
   KEYS[6]  the worker's lock
   then, in this order, as ARGV says:
+    the worker's inbox of early resumes (only with ARGV[23])
     the timeout queue's delayed zset, and the ended suspension's timeout job hash and its log list
       (BullMQ's keys; only with ARGV[12])
     trigger bindings (hash per topic: worker id -> epoch): ARGV[9] to drop, then ARGV[10] to add
@@ -23,6 +24,7 @@
     the reason index (zset: worker id -> suspended_at ms) the worker leaves (ARGV[21] = 1), then the
       one it enters (ARGV[22] = 1)
     7 keys per job to add (ARGV[18]): job hash, wait, delayed, active, meta, events, marker
+    7 keys per early resume to make ready (ARGV[24]), in the same layout
 
   ARGV[1]  expected version ("" = the worker must not exist yet)
   ARGV[2]  new version
@@ -49,10 +51,16 @@
            worker's suspended_at ms); "" = it keeps its entry
   ARGV[21] 1 when the worker leaves a reason index
   ARGV[22] 1 when the worker enters a reason index (score: ARGV[20])
-  ARGV[23..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms
+  ARGV[23] "" = the inbox is not looked at; else the inbox's `last` as the decision read it ("-" =
+           no inbox): a suspension takes early resumes only from the inbox it was decided on
+  ARGV[24] number of early resumes the suspension takes (their delayed jobs made ready, their
+           entries removed)
+  ARGV[25..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms; then the early resumes'
+           job ids
 
   Returns {1, new version} when committed; {0, current version or -1, current status or ""} when
-  the stored version is not the expected one (nothing is written, the lock is kept).
+  the stored version is not the expected one or the inbox changed since it was read (nothing is
+  written, the lock is kept).
 ]]
 -- @include add-job
 local SEG, SEP = '\30', '\31'
@@ -64,6 +72,13 @@ if doc then
 end
 if (ARGV[1] == '' and doc) or (ARGV[1] ~= '' and version ~= ARGV[1]) then
   return {0, tonumber(version) or -1, status or ''}
+end
+local t = 6
+if ARGV[23] ~= '' then
+  t = 7
+  if (redis.call('HGET', KEYS[7], 'last') or '-') ~= ARGV[23] then
+    return {0, tonumber(version) or -1, status or ''}
+  end
 end
 
 -- The changes: name -> new value, or false to delete. Unchanged segments are copied over in runs
@@ -141,10 +156,9 @@ elseif ARGV[7] ~= '' then
   redis.call('ZADD', KEYS[4], ARGV[7], id)
 end
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[5], ARGV[8], id) end
-local t = 6
 if ARGV[12] ~= '' then
-  t = 9
-  if redis.call('ZREM', KEYS[7], ARGV[12]) == 1 then redis.call('DEL', KEYS[8], KEYS[9]) end
+  if redis.call('ZREM', KEYS[t + 1], ARGV[12]) == 1 then redis.call('DEL', KEYS[t + 2], KEYS[t + 3]) end
+  t = t + 3
 end
 local drops, adds = tonumber(ARGV[9]), tonumber(ARGV[10])
 for i = 1, drops do redis.call('HDEL', KEYS[t + i], id) end
@@ -162,6 +176,15 @@ if ARGV[22] == '1' then
   t = t + 1
   redis.call('ZADD', KEYS[t], ARGV[20], id)
 end
-addJobs(t + 1, 23, tonumber(ARGV[18]), ARGV[19])
+local jobs, early = tonumber(ARGV[18]), tonumber(ARGV[24])
+addJobs(t + 1, 25, jobs, ARGV[19])
+t = t + 7 * jobs
+for i = 1, early do
+  local kk, jobId = t + (i - 1) * 7, ARGV[24 + 5 * jobs + i]
+  promoteJob({ job = KEYS[kk + 1], wait = KEYS[kk + 2], delayed = KEYS[kk + 3], active = KEYS[kk + 4],
+    meta = KEYS[kk + 5], events = KEYS[kk + 6], marker = KEYS[kk + 7] }, jobId)
+  redis.call('HDEL', KEYS[7], jobId)
+end
+if early > 0 then redis.call('HSET', KEYS[7], 'last', 's:' .. ARGV[2]) end
 if ARGV[15] ~= '' and redis.call('GET', KEYS[6]) == ARGV[15] then redis.call('DEL', KEYS[6]) end
 return {1, tonumber(ARGV[2])}
