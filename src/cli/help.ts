@@ -34,6 +34,8 @@ Environment:
   HOOK_TIMEOUT_MS        time allowed to resume hooks (default 10000)
   STALLED_INTERVAL_MS    stall check: a dead consumer's jobs move on within ~2x (default 2500)
   RECONCILE_INTERVAL_MS  reconciler pass interval (default 2000)
+  API_KEYS, RESUME_TOKEN_SECRET, WEBHOOK_SECRET_<P>, HTTP_*, PUBLIC_URL
+                         the HTTP API's settings (resume-processor serve --help)
 
 Exit codes: 0 ok, 1 error, 2 resume rejected, 3 resume blocked, 64 bad command line,
 78 bad configuration.`;

@@ -5,6 +5,7 @@
 // resume before anything is written.
 
 import { createHash } from 'node:crypto';
+import { Job } from 'bullmq';
 import { invalidResumeInput, unknownWorker } from '../lib/policy/messages.js';
 import { parseResumeOptions, resumeInputText } from '../lib/policy/resume-options.js';
 import type { JsonValue } from '../lib/policy/types.js';
@@ -58,4 +59,13 @@ export async function resumePinned(
   if (added === 'no-worker') throw unknownWorker(req.workerId);
   const ticket = ticketFor(deps.queues.of(req.workerId).resume, jobId, req.workerId, deps.store);
   return { ticket, joined: added === 'exists' };
+}
+
+/** Whether a request under `requestKey` was made for the worker (its job is kept for a day). */
+export async function pinnedJobExists(
+  deps: PinnedResumeDeps,
+  workerId: string,
+  requestKey: string,
+): Promise<boolean> {
+  return (await Job.fromId(deps.queues.of(workerId).resume, pinnedJobId(workerId, requestKey))) !== undefined;
 }

@@ -9,6 +9,7 @@ import { eventCommand } from './event.js';
 import { listCommand, statusCommand } from './inspect.js';
 import { registerCommand } from './register.js';
 import { resumeCommand } from './resume.js';
+import { serveCommand } from './serve.js';
 import { exportCommand, importCommand } from './snapshots.js';
 import { suspendCommand } from './suspend.js';
 import { cancelWaitCommand, extendCommand } from './wait.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   exportCommand,
   consumerCommand,
+  serveCommand,
   demoCommand,
 ];
 

@@ -1,0 +1,151 @@
+// The HTTP tests' plumbing: a real server on a free port (the `serve` composition root's startServer)
+// over a fresh deployment on the shared test Redis, a consumer, fetch helpers, the captured logs and
+// a digest of every key the deployment holds (to show a refused request changed nothing).
+
+import { Writable } from 'node:stream';
+import { loadHttpConfig } from '../../src/http/config.js';
+import { type RunningServer, startServer } from '../../src/http/main.js';
+import { loadEnv } from '../../src/lib/config.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { dataNodes, type RedisClient } from '../../src/lib/redis.js';
+import type { Harness } from '../support/harness.js';
+import { createHarness, redisUrl } from '../support/harness.js';
+
+export const WRITE_KEY = 'writer-key-0123456789abcdef';
+export const READ_KEY = 'reader-key-0123456789abcdef';
+export const TOKEN_SECRET = 'resume-token-secret-0123456789abcdef-xyz';
+export const GITHUB_SECRET = 'github-webhook-secret-0123456789';
+
+export const API_ENV: Record<string, string> = {
+  API_KEYS: `ops:${WRITE_KEY}:write,viewer:${READ_KEY}:read`,
+  RESUME_TOKEN_SECRET: TOKEN_SECRET,
+  WEBHOOK_SECRET_GITHUB: GITHUB_SECRET,
+  HTTP_RATE_LIMIT: '1000000',
+};
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed body (null when it is not JSON). */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
+  body: any;
+}
+
+export interface CallOptions {
+  /** A JSON body (serialized), or `raw` bytes/text sent as they are. */
+  json?: unknown;
+  raw?: string | Uint8Array;
+  /** 'write' (default), 'read', 'none' or a literal key. */
+  key?: 'write' | 'read' | 'none' | { bearer: string };
+  headers?: Record<string, string>;
+}
+
+export interface Api {
+  h: Harness;
+  server: RunningServer;
+  url: string;
+  /** Every log line the server wrote (pino JSON). */
+  logs: string[];
+  call(method: string, path: string, opts?: CallOptions): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  opts: {
+    env?: Record<string, string>;
+    consumer?: boolean;
+    insecureNoAuth?: boolean;
+    redisUrl?: string;
+  } = {},
+): Promise<Api> {
+  const h = await createHarness();
+  if (opts.consumer !== false) await h.startConsumer();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const env = loadEnv({ REDIS_URL: opts.redisUrl ?? redisUrl(), RESUME_PREFIX: h.prefix, LOG_LEVEL: 'info' });
+  const source = opts.insecureNoAuth ? { ...API_ENV, API_KEYS: '' } : API_ENV;
+  const config = loadHttpConfig({ ...source, ...opts.env });
+  const server = await startServer(
+    { host: '127.0.0.1', port: 0, insecureNoAuth: opts.insecureNoAuth ?? false },
+    env,
+    config,
+    createLogger('info', sink),
+  );
+  const call = async (method: string, path: string, o: CallOptions = {}): Promise<Answer> => {
+    const headers: Record<string, string> = { ...o.headers };
+    const key = o.key ?? 'write';
+    if (key === 'write') headers.authorization = `Bearer ${WRITE_KEY}`;
+    else if (key === 'read') headers.authorization = `Bearer ${READ_KEY}`;
+    else if (typeof key === 'object') headers.authorization = `Bearer ${key.bearer}`;
+    let body: string | Uint8Array | undefined;
+    if (o.raw !== undefined) body = o.raw;
+    else if (o.json !== undefined) {
+      body = JSON.stringify(o.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = typeof body === 'string' ? body : new Uint8Array(body);
+    const res = await fetch(`${server.url}${path}`, init);
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  };
+  return {
+    h,
+    server,
+    url: server.url,
+    logs,
+    call,
+    async close() {
+      await server.stop();
+      await h.close();
+    },
+  };
+}
+
+/** A digest of every key of the deployment and its content: equal digests, nothing changed. */
+export async function stateDigest(redis: RedisClient, prefix: string): Promise<string> {
+  const entries: string[] = [];
+  for (const node of dataNodes(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await node.type(key);
+        let value: unknown;
+        if (type === 'string') value = await node.get(key);
+        else if (type === 'hash') value = Object.entries(await node.hgetall(key)).sort();
+        else if (type === 'list') value = await node.lrange(key, 0, -1);
+        else if (type === 'set') value = (await node.smembers(key)).sort();
+        else if (type === 'zset') value = await node.zrange(key, 0, -1, 'WITHSCORES');
+        else if (type === 'stream') value = await node.xrange(key, '-', '+');
+        entries.push(JSON.stringify([key, type, value]));
+      }
+    } while (cursor !== '0');
+  }
+  return entries.sort().join('\n');
+}
+
+/** A worker, registered and suspended through the API; returns the suspend answer's body. */
+export async function parkedWorker(
+  api: Api,
+  id: string,
+  suspend: Record<string, unknown> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: the answer's body, as the tests read it
+): Promise<any> {
+  const reg = await api.call('POST', '/v1/workers', { json: { id, name: id, task: 'review PR 42' } });
+  if (reg.status !== 201) throw new Error(`register ${id}: ${reg.status} ${reg.text}`);
+  const s = await api.call('POST', `/v1/workers/${id}/suspend`, { json: { reason: 'approval', ...suspend } });
+  if (s.status !== 200) throw new Error(`suspend ${id}: ${s.status} ${s.text}`);
+  return s.body;
+}
