@@ -2,24 +2,17 @@
 // suspended workers (default 100,000 and 1,000,000, made through the real producer API, with
 // their timeouts armed). Measured per population, each call timed alone from the producer's side
 // (parse, one page script per partition, one MGET, decode): the first page of 100 by status, by
-// reason and by deadline, and a walk of successive pages by status with the cursor; 20 unmeasured
-// calls per query first. P = 1.
+// reason and by deadline, and a walk of successive pages by status with the cursor; 50 unmeasured
+// calls of each query first; timed in a fresh client process (bench/children/list-client.ts). P = 1.
 
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type RedisServerHandle, startRedisServer } from '../../src/lib/redis-server.js';
-import type { ListFilter } from '../../src/producers/listing.js';
 import { createProducer } from '../../src/producers/producer.js';
+import type { ListPoint } from '../children/list-client.js';
 import { createSuspendedWorkers, SUSPEND_REASON } from '../lib/population.js';
-import { percentile } from '../lib/stats.js';
 
-export interface ListPoint {
-  suspended: number;
-  query: string;
-  calls: number;
-  itemsPerPage: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+export type { ListPoint };
 
 export interface ListBenchConfig {
   sizes: number[];
@@ -28,12 +21,15 @@ export interface ListBenchConfig {
   log: (msg: string) => void;
 }
 
+const PREFIX = 'blist';
+const CLIENT = fileURLToPath(new URL('../children/list-client.ts', import.meta.url));
+
 export async function runListBench(cfg: ListBenchConfig): Promise<ListPoint[]> {
   let server: RedisServerHandle | undefined;
   const points: ListPoint[] = [];
   try {
     server = await startRedisServer();
-    const producer = createProducer({ connection: server.url, prefix: 'blist' });
+    const producer = createProducer({ connection: server.url, prefix: PREFIX });
     try {
       let have = 0;
       for (const size of [...cfg.sizes].sort((a, b) => a - b)) {
@@ -44,36 +40,9 @@ export async function runListBench(cfg: ListBenchConfig): Promise<ListPoint[]> {
         cfg.log(
           `list bench: ${size} suspended workers (${Math.round((ids.length / (Date.now() - t0)) * 1000)}/s setup)`,
         );
-        const queries: [string, ListFilter][] = [
-          ['first page, status suspended', { status: 'suspended' }],
-          ['first page, reason', { reason: SUSPEND_REASON }],
-          ['first page, by deadline', { orderBy: 'deadline' }],
-        ];
-        for (const [query, filter] of queries) {
-          for (let i = 0; i < 20; i++) await producer.listWorkers(filter); // warm-up, not measured
-          const ms: number[] = [];
-          let items = 0;
-          for (let i = 0; i < cfg.calls; i++) {
-            const t = performance.now();
-            const page = await producer.listWorkers(filter);
-            ms.push(performance.now() - t);
-            items = page.items.length;
-          }
-          points.push(point(size, query, ms, items));
-        }
-        // Successive pages with the cursor, from the start of the listing.
-        const ms: number[] = [];
-        let cursor: string | null = null;
-        let items = 0;
-        for (let i = 0; i < cfg.calls; i++) {
-          const t = performance.now();
-          const page = await producer.listWorkers({ status: 'suspended', ...(cursor ? { cursor } : {}) });
-          ms.push(performance.now() - t);
-          items = page.items.length;
-          cursor = page.nextCursor;
-        }
-        points.push(point(size, 'next page (cursor walk), status suspended', ms, items));
-        for (const p of points.filter((x) => x.suspended === size))
+        const measured = await measureInClient(server.url, size, cfg.calls);
+        points.push(...measured);
+        for (const p of measured)
           cfg.log(`list bench: N=${size} ${p.query}: p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms`);
       }
     } finally {
@@ -85,16 +54,31 @@ export async function runListBench(cfg: ListBenchConfig): Promise<ListPoint[]> {
   return points;
 }
 
-function point(suspended: number, query: string, ms: number[], itemsPerPage: number): ListPoint {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const r = (v: number) => Math.round(v * 100) / 100;
-  return {
-    suspended,
-    query,
-    calls: ms.length,
-    itemsPerPage,
-    p50Ms: r(percentile(sorted, 50)),
-    p99Ms: r(percentile(sorted, 99)),
-    maxMs: r(sorted[sorted.length - 1] ?? 0),
-  };
+/**
+ * The pages are timed in a fresh process: the one that made the population holds its garbage (a
+ * million ids and requests), and its collector's pauses would be measured as listing time.
+ */
+function measureInClient(url: string, suspended: number, calls: number): Promise<ListPoint[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], {
+      env: {
+        ...process.env,
+        REDIS_URL: url,
+        BENCH_PREFIX: PREFIX,
+        LIST_CALLS: String(calls),
+        LIST_SUSPENDED: String(suspended),
+        LIST_REASON: SUSPEND_REASON,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`list client exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop() ?? '[]') as ListPoint[]);
+    });
+  });
 }
