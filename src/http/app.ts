@@ -6,7 +6,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from '../lib/logger.js';
 import type { QueueSet } from '../lib/queues/queues.js';
 import type { RedisClient } from '../lib/redis.js';
@@ -14,6 +14,7 @@ import type { WorkerStore } from '../lib/store/worker-store.js';
 import type { Producer } from '../producers/types.js';
 import { allows, bearerKey, findKey, type Scope } from './api-keys.js';
 import type { HttpConfig } from './config.js';
+import { transform, transformObject } from './openapi.js';
 import { HttpCode, HttpProblem, problem, toProblem } from './problem.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { healthRoutes } from './routes/health.js';
@@ -118,6 +119,16 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       ),
   );
 
+  // A graceful stop: requests in flight are answered with `Connection: close`, so their keep-alive
+  // connections end with them instead of holding the stop until they time out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   // Before the body is read: a request without a valid key costs no parsing.
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config.scope;
@@ -168,8 +179,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transform,
+    transformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 

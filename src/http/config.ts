@@ -44,7 +44,9 @@ export interface HttpConfig {
   publicUrl: string | null;
 }
 
-export function loadHttpConfig(source: NodeJS.ProcessEnv = process.env): HttpConfig {
+export function loadHttpConfig(variables: NodeJS.ProcessEnv = process.env): HttpConfig {
+  // A variable set to the empty string (docker-compose's `FOO:` or `FOO=${FOO:-}`) counts as unset.
+  const source = Object.fromEntries(Object.entries(variables).filter(([, v]) => v !== undefined && v !== ''));
   const issues: { path: string; message: string }[] = [];
   const parsed = HttpEnvSchema.safeParse(source);
   if (!parsed.success)

@@ -7,6 +7,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HarnCode } from '../../lib/errors.js';
 import { inputSchemaError, schemaIssues } from '../../lib/input-schema.js';
+import { invalidResumeInput } from '../../lib/policy/messages.js';
+import { parseResumeOptions, resumeInputText } from '../../lib/policy/resume-options.js';
 import type { JsonValue } from '../../lib/policy/types.js';
 import { pinnedJobExists, resumePinned } from '../../producers/pinned-resume.js';
 import type { RouteDeps } from '../app.js';
@@ -100,7 +102,10 @@ export const resumeRoutes =
           throw stale(workerId, epoch);
         }
         const input = request.body?.input as JsonValue | undefined;
-        // The suspension's schema is checked here too, so a mismatching input does not use the link up.
+        // Blank input and the suspension's schema are checked here too (in the consumer's order), so
+        // an input the consumer would refuse does not use the link up.
+        if (input !== undefined && resumeInputText(parseResumeOptions({ input })).kind === 'invalid')
+          throw invalidResumeInput(workerId);
         if (current.input_schema !== undefined) {
           const issues = schemaIssues(current.input_schema, input ?? null);
           if (issues.length > 0) throw inputSchemaError(workerId, issues);
