@@ -32,6 +32,7 @@ export { QUEUE_NAMES } from './lib/queues/catalog.js';
 export type { HarnSnapshotImport } from './lib/snapshot/harn-snapshot.js';
 export { convertHarnSnapshot, exportHarnSnapshot, parseHarnSnapshot } from './lib/snapshot/harn-snapshot.js';
 export { isSnapshotPath, readSnapshotFile, writeSnapshotFile } from './lib/snapshot/snapshot-files.js';
+export type { QuarantinedJob } from './lib/store/partition-indexes.js';
 export type { ProducerOptions } from './producers/producer.js';
 export { createProducer } from './producers/producer.js';
 export type { ImportOptions, ImportResult } from './producers/snapshots.js';

@@ -1,6 +1,7 @@
 // Human-readable renderings of summaries, lists and outcomes (the --json form is the object itself).
 
 import type { ResumeOutcome, WorkerSummary } from '../lib/policy/types.js';
+import type { QuarantinedJob } from '../lib/store/partition-indexes.js';
 
 export function formatSummary(w: WorkerSummary, now = Date.now()): string {
   const lines = [
@@ -29,6 +30,18 @@ export function formatList(workers: readonly WorkerSummary[]): string {
   if (workers.length === 0) return '(no workers)';
   const rows = workers.map((w) => [w.id, w.status, String(w.version), w.name]);
   return table(['ID', 'STATUS', 'VERSION', 'NAME'], rows);
+}
+
+export function formatQuarantined(jobs: readonly QuarantinedJob[]): string {
+  if (jobs.length === 0) return '(no quarantined jobs)';
+  const rows = jobs.map((j) => [
+    j.queue,
+    j.jobId,
+    j.workerId,
+    String(j.deaths),
+    new Date(j.atMs).toISOString(),
+  ]);
+  return table(['QUEUE', 'JOB', 'WORKER', 'DEATHS', 'SINCE'], rows);
 }
 
 export function formatOutcome(o: ResumeOutcome): string {

@@ -7,13 +7,14 @@ import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { LockUnavailableError, ResumeProcessorError } from '../lib/errors.js';
+import { LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
 import { type FaultHook, noFaults } from '../lib/faults.js';
 import { lockWaitDelayMs, lockWaitReporter, ResumeLock } from '../lib/lock/resume-lock.js';
 import { silentLogger } from '../lib/logger.js';
 import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
 import type { RespawnPayload, StoredOutcome, TimeoutOutcome } from '../lib/policy/types.js';
 import {
+  FAILED_KEPT_MS,
   KEEP_FINISHED,
   QUEUE_NAMES,
   RETRY,
@@ -75,6 +76,12 @@ export interface ConsumerOptions {
   hookTimeoutMs?: number;
   /** BullMQ stall detection: a killed consumer's jobs are taken over within about 2x this. */
   stalledIntervalMs?: number;
+  /**
+   * A job whose consumer died this many times while running it (a hook that exits, an input that
+   * runs the process out of memory) is quarantined instead of run again: failed with RP-POISON-JOB,
+   * listed by `listQuarantined`; the worker keeps its state. Default 3 (POISON_JOB_DEATHS).
+   */
+  poisonDeaths?: number;
   reconcileIntervalMs?: number;
   /** Extra Redis URLs for a Redlock quorum (default: the main connection alone). */
   redlockUrls?: string[];
@@ -91,6 +98,9 @@ export interface ConsumerOptions {
   replicaTimeoutMs?: number;
 }
 
+/** The most a job redelivered after its consumer died waits before it runs again (random). */
+const SPREAD_AFTER_DEATH_MS = 1000;
+
 export interface Consumer {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -104,6 +114,9 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const concurrency = opts.concurrency ?? 16;
   const lockTtlMs = opts.lockTtlMs ?? 2500;
   const stalledIntervalMs = opts.stalledIntervalMs ?? 2500;
+  const poisonDeaths = opts.poisonDeaths ?? 3;
+  if (!Number.isInteger(poisonDeaths) || poisonDeaths < 1)
+    throw new RangeError(`poisonDeaths must be an integer >= 1, got ${poisonDeaths}`);
   const fault = opts.fault ?? noFaults;
   const retry = opts.retry ?? RETRY;
   const served = opts.servePartitions ?? allPartitions(keys);
@@ -173,7 +186,8 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     // A killed consumer's job is locked for lockDuration, then found by the next stall check.
     lockDuration: stalledIntervalMs,
     stalledInterval: stalledIntervalMs,
-    // A job that stalls (its consumer died) is never failed for stalling: it must run to an outcome.
+    // A job that stalls (its consumer died) is not failed by BullMQ for stalling: the processor
+    // counts the deaths and quarantines a poison job itself (index entry first, then the failure).
     maxStalledCount: 1_000_000,
     ...KEEP_FINISHED,
   };
@@ -189,17 +203,46 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
 
   const reportLockWait = lockWaitReporter(logger);
 
+  const quarantine = async (job: Job, workerId: string): Promise<JobFailure> => {
+    const deaths = job.stalledCounter;
+    await store.indexes.quarantine(
+      { queue: job.queueName, jobId: String(job.id), workerId, deaths, atMs: Date.now() },
+      FAILED_KEPT_MS,
+    );
+    logger.error(
+      { jobId: job.id, queue: job.queueName, workerId, deaths },
+      'job quarantined as poison: its consumer died every time it ran it; the worker keeps its state',
+    );
+    return new JobFailure(
+      new ResumeProcessorError(
+        RpCode.PoisonJob,
+        `job ${job.id} of worker ${workerId} was quarantined: its consumer died ${deaths} times running it`,
+        { workerId },
+      ),
+    );
+  };
+
   // Retryable errors are thrown (BullMQ retries with backoff); invalid payloads and defined
   // rejections never retry. A lock not had (contention, or no Redlock majority) is a delay with a
   // backoff of its own: not a failure, and no use of the retry budget.
   const processor =
-    <D extends { retries?: number | undefined }, R>(
+    <D extends { workerId: string; retries?: number | undefined; spreadAt?: number | undefined }, R>(
       schema: z.ZodType<D>,
       handle: (id: string, data: D, jobId: string) => Promise<R>,
     ) =>
     async (job: Job<D, R>, token?: string): Promise<R> => {
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) throw invalidJob(job, parsed.error);
+      // Every delivery after a consumer died holding the job counts one stall; past the limit the
+      // job is not run again (it would take the next consumer down too).
+      if (job.stalledCounter >= poisonDeaths) throw await quarantine(job, parsed.data.workerId);
+      if (job.stalledCounter > (parsed.data.spreadAt ?? 0) && token) {
+        // A consumer died holding this job, with whatever else it held: each of them waits a random
+        // moment once per death, so an innocent job does not keep dying next to a poison one.
+        await job.updateData({ ...parsed.data, spreadAt: job.stalledCounter });
+        await job.moveToDelayed(Date.now() + Math.round(Math.random() * SPREAD_AFTER_DEATH_MS), token);
+        throw new DelayedError();
+      }
       try {
         const result = await handle(requestId(job), parsed.data, String(job.id));
         fault('before-ack');
@@ -208,7 +251,11 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
         if (err instanceof LockUnavailableError && token) {
           // Every start of the job that was not a retry or a stall redelivery was a lock wait: the
           // count survives the job moving between consumers and costs no request.
-          const waits = job.attemptsStarted - (parsed.data.retries ?? 0) - job.stalledCounter;
+          const waits =
+            job.attemptsStarted -
+            (parsed.data.retries ?? 0) -
+            job.stalledCounter -
+            (parsed.data.spreadAt ?? 0);
           const delayMs = lockWaitDelayMs(waits);
           reportLockWait(err, { jobId: job.id, waits, delayMs });
           await job.moveToDelayed(Date.now() + delayMs, token);

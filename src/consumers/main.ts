@@ -5,9 +5,12 @@ import { loadEnv, redisConnection, redlockUrls } from '../lib/config.js';
 import { faultHook, parseFaultPlan } from '../lib/faults.js';
 import { createLogger } from '../lib/logger.js';
 import { type Consumer, createConsumer } from './consumer.js';
+import type { ConsumerHooks } from './resume-engine.js';
 
 export interface ConsumerProcessOptions {
   concurrency?: number;
+  /** PreResume/PostResume hooks of this process (a process entry of your own passes them). */
+  hooks?: ConsumerHooks;
 }
 
 export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Promise<Consumer> {
@@ -23,6 +26,8 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
     lockTtlMs: env.LOCK_TTL_MS,
     hookTimeoutMs: env.HOOK_TIMEOUT_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
+    poisonDeaths: env.POISON_JOB_DEATHS,
+    ...(opts.hooks ? { hooks: opts.hooks } : {}),
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
     redlockUrls: redlockUrls(env),
     durability: env.RESUME_DURABILITY,

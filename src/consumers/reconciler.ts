@@ -5,7 +5,9 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { RpCode } from '../lib/errors.js';
 import { jobIds } from '../lib/policy/ids.js';
+import { codeOf } from '../lib/queues/job-errors.js';
 import type { QueueSet } from '../lib/queues/queues.js';
 import type { WorkerStore } from '../lib/store/worker-store.js';
 import type { ResumeEngine } from './resume-engine.js';
@@ -128,6 +130,8 @@ export class Reconciler {
       const job = await queue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';
       if (state === 'waiting' || state === 'active' || state === 'prioritized') continue; // it will run
+      // Quarantined as poison (its consumers died running it): an operator decides, not a retry.
+      if (state === 'failed' && codeOf(job?.failedReason ?? '') === RpCode.PoisonJob) continue;
       if (state === 'failed' && job) await job.retry('failed');
       else if (state === 'delayed' && job) await job.promote();
       else {

@@ -35,6 +35,8 @@ export const EnvSchema = z.object({
   LOCK_TTL_MS: intFromEnv(2500, 1000),
   HOOK_TIMEOUT_MS: intFromEnv(10000, 1),
   STALLED_INTERVAL_MS: intFromEnv(2500, 500),
+  /** Consumer deaths a job may cause before it is quarantined (RP-POISON-JOB) instead of run again. */
+  POISON_JOB_DEATHS: intFromEnv(3, 1),
   RECONCILE_INTERVAL_MS: intFromEnv(2000, 100),
   /** Where `import`/`export` and `resume <id>` look for snapshots (Harn's variable of the same name). */
   HARN_WORKER_STATE_DIR: z.string().min(1).default('.harn/workers'),

@@ -16,6 +16,8 @@ export const HarnCode = {
 export const RpCode = {
   InvalidInput: 'RP-INVALID-INPUT',
   InvalidJob: 'RP-INVALID-JOB',
+  /** A job whose processing killed its consumer N times (POISON_JOB_DEATHS): quarantined, not run. */
+  PoisonJob: 'RP-POISON-JOB',
   UnknownWorker: 'RP-UNKNOWN-WORKER',
   WorkerExists: 'RP-WORKER-EXISTS',
   VersionConflict: 'RP-VERSION-CONFLICT',

@@ -28,6 +28,7 @@ import { DEFAULT_WORKER_STATE_DIR } from '../lib/snapshot/snapshot-files.js';
 import type { DurabilityMode } from '../lib/store/durability.js';
 import { type Applied, Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
+import type { QuarantinedJob } from '../lib/store/partition-indexes.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
 import {
   type BatchFilter,
@@ -58,6 +59,7 @@ import {
   ExtendOptionsSchema,
   FinishSchema,
   parseInput,
+  QuarantineListSchema,
   RegisterSchema,
   SuspendSchema,
 } from './validation.js';
@@ -339,6 +341,12 @@ class ResumeProducer implements Producer {
   async listWorkers(filter: ListFilter = {}): Promise<WorkerPage> {
     const parsed = parseInput(ListFilterSchema, filter, 'filter');
     return listPage(this.store, parsed, { nowMs: Date.now(), overdueGraceMs: this.deps.overdueGraceMs });
+  }
+
+  /** Jobs quarantined as poison (RP-POISON-JOB), oldest first; their workers kept their state. */
+  listQuarantined(opts: { limit?: number } = {}): Promise<QuarantinedJob[]> {
+    const { limit } = parseInput(QuarantineListSchema, opts ?? {}, 'options');
+    return this.store.indexes.quarantined(limit);
   }
 
   async disconnect(): Promise<void> {

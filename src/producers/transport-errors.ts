@@ -54,6 +54,7 @@ export function withTransportErrors(inner: Producer, where: string): Producer {
     getWorker: (id) => mapped(where, () => inner.getWorker(id)),
     getRecord: (id) => mapped(where, () => inner.getRecord(id)),
     listWorkers: (f) => mapped(where, () => inner.listWorkers(f)),
+    listQuarantined: (o) => mapped(where, () => inner.listQuarantined(o)),
     extendTimeout: (id, change, opts) => mapped(where, () => inner.extendTimeout(id, change, opts)),
     cancelWait: (id, opts) => mapped(where, () => inner.cancelWait(id, opts)),
     importSnapshot: (t, o) => mapped(where, () => inner.importSnapshot(t, o)),

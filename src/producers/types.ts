@@ -8,6 +8,7 @@ import type {
   WorkerRecord,
   WorkerSummary,
 } from '../lib/policy/types.js';
+import type { QuarantinedJob } from '../lib/store/partition-indexes.js';
 import type { BatchFilter, BatchOptions, CloseManyResult, ResumeManyResult } from './batches.js';
 import type { ListFilter, WorkerPage } from './listing.js';
 import type { ImportOptions, ImportResult } from './snapshots.js';
@@ -120,6 +121,8 @@ export interface Producer {
    * Pass `nextCursor` back with the same filter for the next page.
    */
   listWorkers(filter?: ListFilter): Promise<WorkerPage>;
+  /** Jobs quarantined as poison (a consumer died running them POISON_JOB_DEATHS times), oldest first. */
+  listQuarantined(opts?: { limit?: number }): Promise<QuarantinedJob[]>;
   /** Imports a Harn `worker_snapshot` file, or every *.json file of a directory. */
   importSnapshot(target: string, opts?: ImportOptions): Promise<ImportResult[]>;
   /** Writes the worker as a Harn `worker_snapshot` file (default `<stateDir>/<id>.json`). */

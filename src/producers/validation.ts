@@ -89,6 +89,10 @@ export const ResumeRequestOptionsSchema = z
     path: ['early'],
   });
 
+export const QuarantineListSchema = z.strictObject({
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
 export const DeliverEventSchema = z.strictObject({
   provider: text(200).min(1),
   kind: z.string().regex(/^[A-Za-z0-9._:/-]{1,200}$/, 'must be a topic of A-Z a-z 0-9 . _ : / -'),

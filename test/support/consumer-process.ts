@@ -1,5 +1,21 @@
 // A real consumer process for tests that kill, pause or crash consumers (env-configured, like the CLI).
+// TEST_EXIT_ON_RESUME_OF=<worker id>[,<worker id>...]: a PreResume hook that ends the process (exit
+// code 7) when it is asked about one of them: a poison job, as a hook that calls process.exit makes.
 import { runConsumerProcess } from '../../src/consumers/main.js';
 
-await runConsumerProcess();
+const poison = process.env.TEST_EXIT_ON_RESUME_OF?.split(',');
+await runConsumerProcess(
+  poison
+    ? {
+        hooks: {
+          preResume: [
+            (payload) => {
+              if (poison.includes(payload.worker.id)) process.exit(7);
+              return undefined;
+            },
+          ],
+        },
+      }
+    : {},
+);
 process.send?.('ready');

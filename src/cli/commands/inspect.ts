@@ -4,7 +4,7 @@ import { unknownWorker } from '../../lib/policy/messages.js';
 import type { ListFilter } from '../../producers/listing.js';
 import { type FlagValues, intFlag, positionalArgs, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { formatList, formatSummary } from '../format.js';
+import { formatList, formatQuarantined, formatSummary } from '../format.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -76,14 +76,30 @@ With --json prints {"count","workers":[...],"nextCursor"}.
   --order-by since|deadline order (default since; deadline with --deadline-before/--overdue)
   --limit N                 workers per page, 1-1000 (default 100)
   --cursor C                the next page of an earlier listing
+  --quarantined             jobs quarantined as poison instead (their consumer died POISON_JOB_DEATHS
+                            times running them; RP-POISON-JOB): queue, job id, worker id, deaths, when
 
 Examples:
   resume-processor list --status suspended
   resume-processor list --reason "needs approval" --suspended-before 2026-12-01T00:00:00Z --json
-  resume-processor list --overdue`,
-  flags: { ...FILTER_FLAGS, limit: { type: 'string' }, cursor: { type: 'string' } },
+  resume-processor list --overdue
+  resume-processor list --quarantined --json`,
+  flags: {
+    ...FILTER_FLAGS,
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    quarantined: { type: 'boolean' },
+  },
   async run(ctx) {
     positionalArgs(ctx.positionals, []);
+    if (ctx.flags.quarantined === true) {
+      const limit = intFlag(ctx.flags, 'limit');
+      const jobs = await ctx.producer().listQuarantined(limit === undefined ? {} : { limit });
+      return {
+        document: { count: jobs.length, quarantined: jobs },
+        human: formatQuarantined(jobs),
+      };
+    }
     const filter: Record<string, unknown> = {
       ...filterFromFlags(ctx.flags),
       limit: intFlag(ctx.flags, 'limit'),

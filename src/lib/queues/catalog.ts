@@ -31,6 +31,8 @@ export const ResumeJobSchema = z.object({
   requestedAtMs: z.number().int().nonnegative(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),
+  /** The consumer deaths (stalls) after which the job already waited its random moment. */
+  spreadAt: z.number().int().nonnegative().optional(),
   /**
    * A resume pinned to one suspension (HTTP resume tokens): refused with HARN-SUS-003 unless the
    * worker is still suspended at this epoch.
@@ -47,6 +49,8 @@ export const TimeoutJobSchema = z.object({
   rev: z.number().int().positive().optional(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),
+  /** The consumer deaths (stalls) after which the job already waited its random moment. */
+  spreadAt: z.number().int().nonnegative().optional(),
 });
 export type TimeoutJob = z.infer<typeof TimeoutJobSchema>;
 
@@ -74,6 +78,9 @@ export const KEEP_FINISHED: { removeOnComplete: KeepJobs; removeOnFail: KeepJobs
   removeOnComplete: { age: 24 * 3600, count: 100_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+/** How long a failed job (a quarantined one included) is kept, in ms. */
+export const FAILED_KEPT_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Retryable failures (a hook that threw, a lost lock, a record that kept changing) back off from

@@ -23,6 +23,8 @@ export interface KeySpace {
   reason(p: number, reason: string): string;
   deadlines(p: number): string;
   pending(p: number): string;
+  /** Jobs quarantined as poison (zset: JSON [queue, job id, worker id, deaths] -> ms). */
+  quarantine(p: number): string;
   trigger(p: number, topic: string): string;
   /** One lease for the whole deployment (a single-key command: any slot will do). */
   reconcilerLease: string;
@@ -62,6 +64,7 @@ export function keySpace(prefix: string, partitions = 1): KeySpace {
     reason: (p, reason) => `${tag(p)}:reason:${reasonKeyPart(reason)}`,
     deadlines: (p) => `${tag(p)}:deadlines`,
     pending: (p) => `${tag(p)}:pending`,
+    quarantine: (p) => `${tag(p)}:quarantine`,
     trigger: (p, topic) => `${tag(p)}:trigger:${topic}`,
     reconcilerLease: `${tag(0)}:reconciler`,
     queueKey: (p, queue, suffix) => `${tag(p)}:${queue}:${suffix}`,

@@ -25,6 +25,17 @@ export interface IndexEntry {
   score: number;
 }
 
+/** A job quarantined as poison: it stays in its queue's failed set; the worker keeps its state. */
+export interface QuarantinedJob {
+  queue: string;
+  jobId: string;
+  workerId: string;
+  /** How many times a consumer died running it. */
+  deaths: number;
+  /** When it was quarantined (ms). */
+  atMs: number;
+}
+
 export class PartitionIndexes {
   constructor(
     private readonly redis: ScriptedRedis,
@@ -126,6 +137,37 @@ export class PartitionIndexes {
   /** Puts back the deadline the record holds, over a wrong score. */
   async repairDeadline(id: string, deadlineMs: number): Promise<void> {
     await this.redis.zadd(this.keys.deadlines(this.keys.partitionOf(id)), 'XX', deadlineMs, id);
+  }
+
+  /**
+   * Records a job quarantined as poison (its consumer died `deaths` times running it); idempotent.
+   * Entries older than `keptMs` (the failed set's retention) are dropped on the way.
+   */
+  async quarantine(entry: QuarantinedJob, keptMs: number): Promise<void> {
+    const key = this.keys.quarantine(this.keys.partitionOf(entry.workerId));
+    const member = JSON.stringify([entry.queue, entry.jobId, entry.workerId, entry.deaths]);
+    await this.redis
+      .multi()
+      .zadd(key, 'NX', entry.atMs, member)
+      .zremrangebyscore(key, '-inf', entry.atMs - keptMs)
+      .exec();
+  }
+
+  /** The quarantined jobs of every partition, oldest first (at most `limit`). */
+  async quarantined(limit: number): Promise<QuarantinedJob[]> {
+    const lists = await Promise.all(
+      allPartitions(this.keys).map((p) =>
+        this.redis.zrange(this.keys.quarantine(p), 0, limit - 1, 'WITHSCORES'),
+      ),
+    );
+    const out: QuarantinedJob[] = [];
+    for (const flat of lists) {
+      for (const [member, score] of pairs(flat)) {
+        const [queue, jobId, workerId, deaths] = JSON.parse(member) as [string, string, string, number];
+        out.push({ queue, jobId, workerId, deaths, atMs: Number(score) });
+      }
+    }
+    return out.sort((a, b) => a.atMs - b.atMs).slice(0, limit);
   }
 
   /** Commits of partition `p` whose outbox was not settled by `ms`: their committer may be gone. */
