@@ -50,7 +50,8 @@ type Info =
   | { kind: 'replay'; outcome: StoredOutcome }
   | { kind: 'own-timeout'; outcome: TimeoutOutcome }
   | { kind: 'blocked'; reason: string }
-  | { kind: 'stale'; reason: string };
+  | { kind: 'stale'; reason: string }
+  | { kind: 'early'; waitMs: number };
 
 interface ResumeAsk {
   workerId: string;
@@ -62,6 +63,10 @@ interface ResumeAsk {
   /** An early resume's job id: it may resume only the suspension that took it from the inbox. */
   early?: string;
 }
+
+/** The longest a consumer waits, holding a timeout job taken early, before it decides again. */
+const MAX_EARLY_WAIT_MS = 60_000;
+const CLOCK_AHEAD_WARN_MS = 250;
 
 export class ResumeEngine {
   constructor(private readonly deps: EngineDeps) {}
@@ -101,10 +106,31 @@ export class ResumeEngine {
   }
 
   async handleTimeout(requestId: string, job: TimeoutJob): Promise<TimeoutOutcome> {
-    const applied = await this.deps.kernel.apply<Info>(
+    for (;;) {
+      const applied = await this.applyTimeout(requestId, job);
+      const info = applied.kind === 'unchanged' ? applied.info : null;
+      if (info?.kind !== 'early') return this.timeoutOutcome(applied);
+      // Taken before its deadline by Redis's clock (this consumer's clock runs ahead): wait it out
+      // here, the job kept, and decide again. A few ms are ordinary clock jitter; more is a warning.
+      if (info.waitMs > CLOCK_AHEAD_WARN_MS)
+        this.deps.logger.warn(
+          { workerId: job.workerId, earlyByMs: info.waitMs },
+          "timeout taken before its deadline by Redis's clock (is this host's clock ahead?); waiting",
+        );
+      await new Promise((r) => setTimeout(r, Math.min(info.waitMs, MAX_EARLY_WAIT_MS)));
+    }
+  }
+
+  private async applyTimeout(requestId: string, job: TimeoutJob): Promise<Applied<Info>> {
+    // Redis's clock, carried forward by this process's monotonic clock to the moment of the decision.
+    const t0 = performance.now();
+    const serverMs = await this.deps.kernel.store.serverTimeMs();
+    return this.deps.kernel.apply<Info>(
       job.workerId,
       (record, now) => {
-        const plan = planTimeout(record, job.epoch, requestId, job.rev ?? 0);
+        const serverNow = serverMs + (performance.now() - t0);
+        const plan = planTimeout(record, job.epoch, requestId, job.rev ?? 0, serverNow);
+        if (plan.kind === 'early') return unchanged({ kind: 'early', waitMs: Math.ceil(plan.waitMs) });
         if (plan.kind === 'own') return unchanged({ kind: 'own-timeout', outcome: plan.outcome });
         if (plan.kind === 'stale' || !record)
           return unchanged({ kind: 'stale', reason: plan.kind === 'stale' ? plan.reason : 'unknown worker' });
@@ -113,6 +139,9 @@ export class ResumeEngine {
       },
       this.applyOptions(requestId),
     );
+  }
+
+  private timeoutOutcome(applied: Applied<Info>): TimeoutOutcome {
     if (applied.kind === 'committed' && applied.record.status === 'failed')
       return { outcome: 'failed', version: applied.record.version };
     if (applied.kind === 'unchanged' && applied.info.kind === 'stale')

@@ -461,6 +461,11 @@ describe('decisions in detail', () => {
       kind: 'resume',
       options: { inputPresent: false, continueTranscript: false, initiator: 'timeout' },
     });
+    // Checked against Redis's clock: before the deadline it is early, at the deadline it fires.
+    const due = at('resume_with_summary');
+    const deadline = due.suspension?.deadline_ms as number;
+    expect(planTimeout(due, 2, 'job', 0, deadline - 1500)).toEqual({ kind: 'early', waitMs: 1500 });
+    expect(planTimeout(due, 2, 'job', 0, deadline)).toMatchObject({ kind: 'resume' });
     const withInput = planTimeout(at('resume_with_input', 'carry on'), 2, 'job');
     expect(withInput).toMatchObject({ kind: 'resume', options: { inputPresent: true, input: 'carry on' } });
   });

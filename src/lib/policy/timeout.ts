@@ -9,19 +9,23 @@ export type TimeoutPlan =
   | { kind: 'own'; outcome: TimeoutOutcome }
   | { kind: 'stale'; reason: string }
   | { kind: 'fail' }
-  | { kind: 'resume'; options: ResumeOptions };
+  | { kind: 'resume'; options: ResumeOptions }
+  /** Due later by Redis's clock: a consumer whose clock runs ahead took the job early. */
+  | { kind: 'early'; waitMs: number };
 
 /**
  * A timeout job carries the epoch (and deadline rev) it was armed for; anything else has moved on
  * and wins: another suspension, or a deadline moved by extendTimeout or disarmed by cancelWait. A
  * redelivered job whose commit already landed (the record's last_request is its own request id)
- * reports the outcome it applied.
+ * reports the outcome it applied. With `serverNowMs` (Redis's clock), a deadline still ahead of it is
+ * `early`: BullMQ promotes a delayed job by the clock of the consumer that fetches it.
  */
 export function planTimeout(
   record: WorkerRecord | null,
   epoch: number,
   requestId: string,
   rev = 0,
+  serverNowMs?: number,
 ): TimeoutPlan {
   if (!record) return { kind: 'stale', reason: 'unknown worker' };
   const last = record.last_request;
@@ -40,6 +44,8 @@ export function planTimeout(
       kind: 'stale',
       reason: s.deadline_ms === undefined ? 'the timeout was cancelled' : 'the deadline was moved',
     };
+  if (serverNowMs !== undefined && s.deadline_ms > serverNowMs)
+    return { kind: 'early', waitMs: s.deadline_ms - serverNowMs };
   const action = s.on_timeout ?? 'resume_with_summary';
   if (action === 'fail') return { kind: 'fail' };
   const triggerId = s.auto_resume_trigger?.id ?? s.timeout_job_id ?? null;

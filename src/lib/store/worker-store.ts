@@ -194,6 +194,12 @@ export class WorkerStore {
     return out;
   }
 
+  /** Redis's own clock (TIME), in ms: the reference a timeout's deadline is checked against. */
+  async serverTimeMs(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   async exists(id: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.doc(id))) === 1;
   }
