@@ -22,6 +22,7 @@ export interface ListBenchConfig {
 }
 
 const PREFIX = 'blist';
+const SETTLE_MS = 5000;
 const CLIENT = fileURLToPath(new URL('../children/list-client.ts', import.meta.url));
 
 export async function runListBench(cfg: ListBenchConfig): Promise<ListPoint[]> {
@@ -40,6 +41,9 @@ export async function runListBench(cfg: ListBenchConfig): Promise<ListPoint[]> {
         cfg.log(
           `list bench: ${size} suspended workers (${Math.round((ids.length / (Date.now() - t0)) * 1000)}/s setup)`,
         );
+        // The builder's last garbage collection and Redis's incremental rehashing of the grown key
+        // space run right after the population; let them settle before anything is timed.
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
         const measured = await measureInClient(server.url, size, cfg.calls);
         points.push(...measured);
         for (const p of measured)
