@@ -19,6 +19,7 @@ import { HttpCode, HttpProblem, problem, toProblem } from './problem.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { healthRoutes } from './routes/health.js';
 import { resumeRoutes } from './routes/resumes.js';
+import { waitRoutes } from './routes/waits.js';
 import { workerRoutes } from './routes/workers.js';
 
 export interface HttpDeps {
@@ -188,6 +189,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(workerRoutes(d));
   await app.register(resumeRoutes(d));
   await app.register(deliveryRoutes(d));
+  await app.register(waitRoutes(d));
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
   );

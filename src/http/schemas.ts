@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { WORKER_STATUSES } from '../lib/policy/types.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
 import { isSnapshotPath } from '../lib/snapshot/snapshot-files.js';
+import { MAX_EARLY_TTL_MS } from '../producers/validation.js';
 import { MAX_TOKEN_TTL_MS } from './config.js';
 
 /** Any JSON value (the producer checks depth and shape). */
@@ -53,6 +54,15 @@ export const ResumeBody = optionalBody(
       input: Json.optional().describe('the resume input (any JSON; text is used as it is)'),
       options: Json.optional().describe("Harn's resume argument: an options dict or the input itself"),
       continue_transcript: z.boolean().nullable().optional(),
+      early_ttl_ms: z
+        .number()
+        .int()
+        .positive()
+        .max(MAX_EARLY_TTL_MS)
+        .optional()
+        .describe(
+          'a worker still running keeps the request for its next suspension within this many ms (outcome expired after)',
+        ),
     })
     .refine((b) => !('input' in b && 'options' in b), {
       message: 'give input or options, not both',
@@ -75,6 +85,16 @@ export const IdempotencyHeaders = z.object({
 });
 
 export const CloseBody = optionalBody(z.strictObject({ graceful: z.boolean().optional() }));
+
+export const CancelWaitBody = optionalBody(
+  z.strictObject({
+    conditions: z
+      .array(z.enum(['timeout', 'trigger']))
+      .min(1)
+      .optional()
+      .describe('what to disarm (default both); the worker stays suspended'),
+  }),
+);
 
 const TimeText = z
   .string()
@@ -117,6 +137,63 @@ export const ListQuery = z.strictObject({
   order_by: z.enum(['since', 'deadline']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().min(1).max(512).optional(),
+});
+
+/** A time in a JSON body: epoch ms, or an ISO-8601 string. */
+const BodyTime = z.union([z.number().int().nonnegative(), TimeText]);
+
+/** A batch's filter: listWorkers' filters (suspended workers), at least one of them. */
+export const BatchFilterBody = z
+  .strictObject({
+    reason: z.string().min(1).max(1000).optional(),
+    suspended_before: BodyTime.optional(),
+    suspended_after: BodyTime.optional(),
+    deadline_before: BodyTime.optional(),
+    overdue: z.boolean().optional(),
+  })
+  .refine((f) => Object.keys(f).length > 0, {
+    message:
+      'name at least one filter (a batch over every suspended worker is spelled out: {"suspended_before": "<now>"})',
+  });
+
+export const ResumeManyBody = z
+  .strictObject({
+    filter: BatchFilterBody,
+    input: Json.optional(),
+    options: Json.optional(),
+    continue_transcript: z.boolean().nullable().optional(),
+    dry_run: z.boolean().optional(),
+  })
+  .refine((b) => !('input' in b && 'options' in b), {
+    message: 'give input or options, not both',
+    path: ['options'],
+  });
+
+export const CloseManyBody = z.strictObject({
+  filter: BatchFilterBody,
+  graceful: z.boolean().optional(),
+  dry_run: z.boolean().optional(),
+});
+
+const Refused = z.strictObject({
+  worker_id: z.string(),
+  error: z.looseObject({ code: z.string(), message: z.string() }),
+});
+
+export const ResumeManyOut = z.strictObject({
+  matched: z.number().int(),
+  worker_ids: z.array(z.string()),
+  dry_run: z.boolean(),
+  requests: z.array(z.strictObject({ job_id: z.string(), worker_id: z.string() })),
+  refused: z.array(Refused),
+});
+
+export const CloseManyOut = z.strictObject({
+  matched: z.number().int(),
+  worker_ids: z.array(z.string()),
+  dry_run: z.boolean(),
+  closed: z.array(z.looseObject({ id: z.string(), status: z.string() })),
+  refused: z.array(Refused),
 });
 
 export const TokenParam = z.strictObject({ token: z.string().min(1).max(2048) });

@@ -121,6 +121,9 @@ export async function stateDigest(redis: RedisClient, prefix: string): Promise<s
       const [next, keys] = await node.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
       cursor = next;
       for (const key of keys) {
+        // BullMQ's housekeeping moves with time alone (the stall check's key and set, the "a job is
+        // ready" marker a running consumer pops and the timeout waker pushes): not state.
+        if (/:(stalled-check|stalled|marker)$/.test(key)) continue;
         const type = await node.type(key);
         let value: unknown;
         if (type === 'string') value = await node.get(key);

@@ -53,12 +53,10 @@ export const resumeRoutes =
             : 'input' in b
               ? { input: b.input as JsonValue }
               : undefined;
-        const ticket = await d.producer.resume(
-          request.params.id,
-          arg,
-          b.continue_transcript ?? null,
-          key === undefined ? {} : { idempotencyKey: key },
-        );
+        const ticket = await d.producer.resume(request.params.id, arg, b.continue_transcript ?? null, {
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+          ...(b.early_ttl_ms === undefined ? {} : { early: { ttlMs: b.early_ttl_ms } }),
+        });
         const waitMs = request.query.wait_ms ?? 0;
         const outcome = waitMs > 0 ? await outcomeWithin(ticket, waitMs) : null;
         if (!outcome) return reply.code(202).send(ticketOut(ticket));
