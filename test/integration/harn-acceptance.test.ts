@@ -22,10 +22,13 @@ describe('Harn acceptance cases', () => {
     h.producer.registerWorker({ name, task: 'initial task', ...extra });
   const eventTypes = async (id: string) => (await h.store.events(id)).map((e) => e.type);
   const triggerBinding = (topic: string, id: string) => h.redis.hget(h.keys.trigger(0, topic), id);
-  /** "clock +N min": the armed timeout job is due now. */
+  /**
+   * "clock +N min": the suspension's deadline is now. A timeout fires only once its deadline has
+   * passed by Redis's clock (docs/reliability.md §7), so promoting its delayed job is not enough:
+   * the deadline moves (extendTimeout, as an operator would), which fires it at once.
+   */
   const advanceClockPastTimeout = async (workerId: string, epoch: number) => {
-    const job = await timeouts.getJob(`timeout-${workerId}-${epoch}`);
-    await job?.promote();
+    await h.producer.extendTimeout(workerId, { until: Date.now() }, { expectEpoch: epoch });
   };
   const settled = (id: string) =>
     waitFor(`worker ${id} settled`, async () => {
