@@ -210,8 +210,18 @@ export async function checkCluster(spec: ConnectionSpec): Promise<void> {
 export async function checkEvictionPolicy(client: RedisClient): Promise<string | null> {
   const policies = await Promise.all(
     dataNodes(client).map(async (node) => {
-      const reply = (await node.config('GET', 'maxmemory-policy')) as string[];
-      return reply[1] ?? 'unknown';
+      try {
+        const reply = (await node.config('GET', 'maxmemory-policy')) as string[];
+        return reply[1] ?? 'unknown';
+      } catch (err) {
+        // Managed services often refuse CONFIG; INFO says the same in its memory section.
+        const info = await node.info('memory').catch(() => {
+          throw err;
+        });
+        const found = /^maxmemory_policy:(\S+)/m.exec(info);
+        if (!found?.[1]) throw err;
+        return found[1];
+      }
     }),
   );
   const other = policies.find((p) => p !== 'noeviction');
