@@ -43,6 +43,7 @@ import { WorkerStore } from '../lib/store/worker-store.js';
 import { Reconciler } from './reconciler.js';
 import { respawnWorkers } from './respawns.js';
 import { type ConsumerHooks, ResumeEngine } from './resume-engine.js';
+import { deferralDelayMs, SuspectGate } from './suspects.js';
 import { TimeoutWaker } from './timeout-waker.js';
 
 /** Errors a failover or a reconnect raises for a moment; the connection recovers by itself. */
@@ -97,9 +98,6 @@ export interface ConsumerOptions {
   durability?: DurabilityMode;
   replicaTimeoutMs?: number;
 }
-
-/** The most a job redelivered after its consumer died waits before it runs again (random). */
-const SPREAD_AFTER_DEATH_MS = 1000;
 
 export interface Consumer {
   start(): Promise<void>;
@@ -202,6 +200,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
 
   const reportLockWait = lockWaitReporter(logger);
+  const suspects = new SuspectGate();
 
   const quarantine = async (job: Job, workerId: string): Promise<JobFailure> => {
     const deaths = job.stalledCounter;
@@ -226,7 +225,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   // rejections never retry. A lock not had (contention, or no Redlock majority) is a delay with a
   // backoff of its own: not a failure, and no use of the retry budget.
   const processor =
-    <D extends { workerId: string; retries?: number | undefined; spreadAt?: number | undefined }, R>(
+    <D extends { workerId: string; retries?: number | undefined; deferrals?: number | undefined }, R>(
       schema: z.ZodType<D>,
       handle: (id: string, data: D, jobId: string) => Promise<R>,
     ) =>
@@ -236,11 +235,11 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       // Every delivery after a consumer died holding the job counts one stall; past the limit the
       // job is not run again (it would take the next consumer down too).
       if (job.stalledCounter >= poisonDeaths) throw await quarantine(job, parsed.data.workerId);
-      if (job.stalledCounter > (parsed.data.spreadAt ?? 0) && token) {
-        // A consumer died holding this job, with whatever else it held: each of them waits a random
-        // moment once per death, so an innocent job does not keep dying next to a poison one.
-        await job.updateData({ ...parsed.data, spreadAt: job.stalledCounter });
-        await job.moveToDelayed(Date.now() + Math.round(Math.random() * SPREAD_AFTER_DEATH_MS), token);
+      // A job a consumer died holding runs alone here (src/consumers/suspects.ts).
+      const suspect = job.stalledCounter > 0;
+      if (token && !suspects.admit(suspect)) {
+        await job.updateData({ ...parsed.data, deferrals: (parsed.data.deferrals ?? 0) + 1 });
+        await job.moveToDelayed(Date.now() + deferralDelayMs(), token);
         throw new DelayedError();
       }
       try {
@@ -255,7 +254,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
             job.attemptsStarted -
             (parsed.data.retries ?? 0) -
             job.stalledCounter -
-            (parsed.data.spreadAt ?? 0);
+            (parsed.data.deferrals ?? 0);
           const delayMs = lockWaitDelayMs(waits);
           reportLockWait(err, { jobId: job.id, waits, delayMs });
           await job.moveToDelayed(Date.now() + delayMs, token);
@@ -271,6 +270,8 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
         await job.updateData({ ...parsed.data, retries });
         await job.moveToDelayed(Date.now() + retryDelayMs(retry, retries), token);
         throw new DelayedError();
+      } finally {
+        if (token) suspects.release(suspect);
       }
     };
 

@@ -31,8 +31,8 @@ export const ResumeJobSchema = z.object({
   requestedAtMs: z.number().int().nonnegative(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),
-  /** The consumer deaths (stalls) after which the job already waited its random moment. */
-  spreadAt: z.number().int().nonnegative().optional(),
+  /** Times a consumer deferred the job so that a suspect could run alone (src/consumers/suspects.ts). */
+  deferrals: z.number().int().nonnegative().optional(),
   /**
    * A resume pinned to one suspension (HTTP resume tokens): refused with HARN-SUS-003 unless the
    * worker is still suspended at this epoch.
@@ -49,8 +49,8 @@ export const TimeoutJobSchema = z.object({
   rev: z.number().int().positive().optional(),
   /** Retryable failures so far (the consumer counts them; see RETRY). */
   retries: z.number().int().nonnegative().optional(),
-  /** The consumer deaths (stalls) after which the job already waited its random moment. */
-  spreadAt: z.number().int().nonnegative().optional(),
+  /** Times a consumer deferred the job so that a suspect could run alone (src/consumers/suspects.ts). */
+  deferrals: z.number().int().nonnegative().optional(),
 });
 export type TimeoutJob = z.infer<typeof TimeoutJobSchema>;
 
