@@ -1,5 +1,7 @@
-// A fast-check run of 10,000 malformed requests against every route: each gets a 4xx problem (never
-// a 5xx, never a 2xx) and the deployment's keys are the same before and after (a state digest).
+// A fast-check run of malformed requests against every route (10,000 in npm test; the full size is
+// FUZZ_REQUESTS=100000): each gets a 4xx problem (never a 5xx, never a 2xx), the deployment's keys are
+// the same before and after (a state digest), the server stays up, and in the full-size run the p99
+// answer time (20 requests in flight at once) is at most 50 ms.
 // Every request is wrong in at least one way the API checks before it changes anything: no or a
 // wrong key, a read key on a write, a body or query that breaks its schema, another media type,
 // malformed JSON, a forged token, a bad webhook signature, a route that does not exist.
@@ -10,13 +12,19 @@ import { type Api, parkedWorker, READ_KEY, startApi, stateDigest, WRITE_KEY } fr
 
 let api: Api;
 const WORKERS = ['fz-1', 'fz-2', 'fz-3'];
+const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
+/** A resume link used once before the run: every later use is a replay. */
+let usedToken = '';
 beforeAll(async () => {
   // No consumer: a request that slipped through would leave its job queued, in the digest.
   api = await startApi({ env: { HTTP_BODY_LIMIT: '8192' }, consumer: false });
   await parkedWorker(api, 'fz-1', {
     conditions: { on_event: 'fuzz.event', timeout: { duration_ms: 3_600_000 } },
   });
-  await parkedWorker(api, 'fz-2', { resume_token: true });
+  const fz2 = await parkedWorker(api, 'fz-2', { resume_token: true });
+  usedToken = fz2.resume_token;
+  const first = await api.call('POST', `/v1/resume/${usedToken}`, { json: { input: 'first use' } });
+  if (first.status !== 202) throw new Error(`first use of the link: ${first.status} ${first.text}`);
   await api.call('POST', '/v1/workers', { json: { id: 'fz-3', name: 'fz-3', task: 't' } });
 });
 afterAll(async () => api.close());
@@ -163,31 +171,64 @@ const request: fc.Arbitrary<Malformed> = fc.oneof(
       },
       body: JSON.stringify(v),
     })),
+  // Bodies built to hurt: prototype-pollution keys, deep nesting, a body past the limit.
+  fc
+    .tuple(
+      id,
+      fc.nat(5),
+      fc.oneof(
+        fc
+          .tuple(fc.constantFrom('__proto__', 'constructor', 'prototype'), json)
+          .map(([k, v]) => `{"${k}":${JSON.stringify(v)},"input":{"${k}":{"polluted":true}}}`),
+        fc.integer({ min: 200, max: 3500 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`),
+        fc.integer({ min: 100, max: 1500 }).map((n) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`),
+        fc.integer({ min: 9000, max: 40_000 }).map((n) => JSON.stringify({ input: 'x'.repeat(n) })),
+      ),
+    )
+    .map(([w, i, body]) => ({
+      method: 'POST',
+      path: writeRoutes(w)[i] as string,
+      headers: { ...auth('write'), ...JSON_TYPE },
+      body,
+    })),
+  // A resume link replayed after its first use, with any input.
+  json.map((v) => ({
+    method: 'POST',
+    path: `/v1/resume/${usedToken}`,
+    headers: JSON_TYPE,
+    body: JSON.stringify({ input: v }),
+  })),
   // Routes and methods that do not exist.
   fc
     .tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH', 'GET', 'POST'), fc.webPath({ size: 'small' }))
     .map(([method, path]) => ({ method, path: `/x${path}`, headers: auth('write') })),
 );
 
-describe('10,000 malformed requests', () => {
-  it('each gets a 4xx problem and the deployment is unchanged', { timeout: 120_000 }, async () => {
+describe(`${REQUESTS.toLocaleString('en')} malformed requests`, () => {
+  it('each gets a 4xx problem, the deployment is unchanged, the server stays up', {
+    timeout: 1_200_000,
+  }, async () => {
     const before = await stateDigest(api.h.redis, api.h.prefix);
     const statuses = new Map<number, number>();
+    const ms: number[] = [];
     let sent = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(request, { minLength: 20, maxLength: 20 }), async (batch) => {
         const answers = await Promise.all(
           batch.map(async (r) => {
+            const t = performance.now();
             const res = await fetch(`${api.url}${r.path}`, {
               method: r.method,
               headers: r.headers,
               ...(r.body === undefined ? {} : { body: r.body }),
             });
+            const text = await res.text();
+            ms.push(performance.now() - t);
             return {
               r,
               status: res.status,
               type: res.headers.get('content-type') ?? '',
-              text: await res.text(),
+              text,
             };
           }),
         );
@@ -202,12 +243,21 @@ describe('10,000 malformed requests', () => {
           if (typeof code !== 'string' || code === '') throw new Error(`no code: ${a.text}`);
         }
       }),
-      { numRuns: 500, seed: Number(process.env.FC_SEED ?? 20261204) },
+      { numRuns: REQUESTS / 20, seed: Number(process.env.FC_SEED ?? 20261204) },
     );
-    expect(sent).toBe(10_000);
+    expect(sent).toBe(REQUESTS);
     expect(await stateDigest(api.h.redis, api.h.prefix)).toBe(before);
+    expect((await api.call('GET', '/healthz', { key: 'none' })).status).toBe(200);
+    const sorted = ms.sort((a, b) => a - b);
+    const p99 = sorted[Math.ceil(sorted.length * 0.99) - 1] ?? 0;
+    console.log(
+      `malformed requests: ${sent}, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
+    // The time bar holds for the full-size run, alone on the machine; in npm test the suite's other
+    // files share the two cores, so there the figure is only reported.
+    if (process.env.FUZZ_REQUESTS) expect(p99).toBeLessThanOrEqual(50);
     // The run reached the checks it was meant to: refusals of every kind, not one answer over and over.
-    for (const status of [400, 401, 403, 404, 413, 415, 422])
+    for (const status of [400, 401, 403, 404, 410, 413, 415, 422])
       expect(statuses.get(status) ?? 0, `status ${status}`).toBeGreaterThan(0);
   });
 });
