@@ -3,7 +3,7 @@
 // decision. Resume requests, event resumes and timeouts share it; the kernel does all the I/O.
 
 import type { Logger } from 'pino';
-import { HarnCode, ResumeProcessorError, RpCode, SuspendError, serializeError } from '../lib/errors.js';
+import { ResumeProcessorError, RpCode, serializeError } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
 import { idempotencyConflict, idempotencyKeyHash, requestHash } from '../lib/idempotency.js';
 import { inputSchemaError, schemaIssues } from '../lib/input-schema.js';
@@ -168,16 +168,6 @@ export class ResumeEngine {
   private async decideResume(record: WorkerRecord | null, ask: ResumeAsk, now: Now): Promise<Decision<Info>> {
     const early = precheckResume(record, ask.workerId, ask);
     if (early || !record) return early ?? reject(unknownWorker(ask.workerId));
-    // Past the pre-check the worker is suspended; a pinned resume applies to its epoch only.
-    const epoch = record.suspension?.epoch;
-    if (ask.suspensionEpoch !== undefined && epoch !== ask.suspensionEpoch)
-      return reject(
-        new SuspendError(
-          HarnCode.ResumeWorkerNotSuspended,
-          `resume_agent: worker ${record.id} is not suspended at epoch ${ask.suspensionEpoch} (now epoch ${epoch})`,
-          { workerId: record.id, status: record.status },
-        ),
-      );
     const chain = await this.runPreResume(record, ask.options);
     this.deps.fault('after-hooks');
     if (chain.kind === 'block') return unchanged({ kind: 'blocked', reason: chain.reason });

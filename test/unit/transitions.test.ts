@@ -507,5 +507,16 @@ describe('decisions in detail', () => {
       kind: 'reject',
       error: { code: 'HARN-SUS-003' },
     });
+    // A resume pinned to a suspension (a resume link's) applies to that epoch only.
+    const pinned = (epoch: number) => ({
+      options: resumeReq().options,
+      requestId: 'x@1',
+      suspensionEpoch: epoch,
+    });
+    expect(precheckResume(d.next, 'worker_1', pinned(2))).toBeNull();
+    expect(precheckResume(d.next, 'worker_1', pinned(1))).toMatchObject({
+      kind: 'reject',
+      error: { code: 'HARN-SUS-003', message: expect.stringContaining('not suspended at epoch 1') },
+    });
   });
 });

@@ -19,6 +19,14 @@ export const notSuspended = (id: string, status: string) =>
     { workerId: id, status },
   );
 
+/** A resume pinned to a suspension (a resume link's) that is no longer the current one: HARN-SUS-003. */
+export const notSuspendedAt = (id: string, epoch: number, now: number) =>
+  new SuspendError(
+    HarnCode.ResumeWorkerNotSuspended,
+    `resume_agent: worker ${id} is not suspended at epoch ${epoch} (now epoch ${now})`,
+    { workerId: id, status: 'suspended' },
+  );
+
 /** An early resume whose suspension ended (or that a suspension never took): HARN-SUS-003. */
 export const earlySuspensionEnded = (id: string, status: string, jobId: string) =>
   new SuspendError(

@@ -9,6 +9,7 @@ import {
   earlySuspensionEnded,
   invalidResumeInput,
   notSuspended,
+  notSuspendedAt,
   unknownWorker,
   workerClosed,
 } from './messages.js';
@@ -38,12 +39,19 @@ export interface EventTarget {
 /**
  * Everything that answers a resume before its hooks run (DESIGN §4 steps 1-4): an unknown worker,
  * the request's own earlier commit (replay), a stale event binding, an early resume the current
- * suspension did not take, a closed or not suspended worker, blank input. null: go on to the hooks.
+ * suspension did not take, a pinned resume of another suspension, a closed or not suspended worker, blank input. null: go on to the hooks.
  */
 export function precheckResume(
   record: WorkerRecord | null,
   workerId: string,
-  req: { options: ResumeOptions; requestId: string; event?: EventTarget; early?: string },
+  req: {
+    options: ResumeOptions;
+    requestId: string;
+    event?: EventTarget;
+    early?: string;
+    /** A resume pinned to one suspension (a resume link's): that epoch or nothing. */
+    suspensionEpoch?: number;
+  },
 ): Decision<ResumeInfo> | null {
   if (!record) return reject(unknownWorker(workerId));
   const own = ownOutcome(record, req.requestId);
@@ -51,6 +59,9 @@ export function precheckResume(
   if (req.event && !waitsForEvent(record, req.event)) return reject(notSuspended(record.id, record.status));
   if (req.early !== undefined && !tookEarly(record, req.early))
     return reject(earlySuspensionEnded(record.id, record.status, req.early));
+  const epoch = record.status === 'suspended' ? record.suspension?.epoch : undefined;
+  if (req.suspensionEpoch !== undefined && epoch !== undefined && epoch !== req.suspensionEpoch)
+    return reject(notSuspendedAt(record.id, req.suspensionEpoch, epoch));
   const error = checkResumable(record) ?? checkResumeInput(record, req.options);
   return error ? reject(error) : null;
 }
