@@ -3,6 +3,7 @@
 
 import { loadEnv, redisConnection, redlockUrls } from '../lib/config.js';
 import { faultHook, parseFaultPlan } from '../lib/faults.js';
+import { stopOnSignals } from '../lib/graceful-stop.js';
 import { createLogger } from '../lib/logger.js';
 import { type Consumer, createConsumer } from './consumer.js';
 import type { ConsumerHooks } from './resume-engine.js';
@@ -33,26 +34,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
     durability: env.RESUME_DURABILITY,
     fault: faultHook(parseFaultPlan(process.env.RP_FAULTS)),
   });
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: finishing running jobs');
-    const force = setTimeout(() => {
-      logger.error('graceful stop took longer than 30 s; exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    consumer.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, 'running jobs', () => consumer.stop());
   await consumer.start();
   return consumer;
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Env, loadEnv, redisConnection } from '../lib/config.js';
 import { RpCode, ValidationError } from '../lib/errors.js';
+import { stopOnSignals } from '../lib/graceful-stop.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { QueueSet } from '../lib/queues/queues.js';
 import { closeConnection, connect, type RedisClient, reportConnectionErrors } from '../lib/redis.js';
@@ -109,25 +110,6 @@ export async function runServeProcess(opts: ServeOptions, env: Env = loadEnv()):
   const logger = createLogger(env.LOG_LEVEL);
   const server = await startServer(opts, env, config, logger);
   logger.info({ url: server.url, insecureNoAuth: opts.insecureNoAuth }, 'HTTP API listening');
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: finishing requests in flight');
-    const force = setTimeout(() => {
-      logger.error('graceful stop took longer than 30 s; exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(logger, 'requests in flight', () => server.stop());
   return server;
 }
