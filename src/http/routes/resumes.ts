@@ -25,7 +25,7 @@ import {
   WaitQuery,
   WorkerIdParam,
 } from '../schemas.js';
-import { problems, protectedRoute, publicRoute } from './common.js';
+import { problems, protectedRoute, publicRoute, resumeArgument } from './common.js';
 
 export const resumeRoutes =
   (d: RouteDeps): FastifyPluginAsyncZod =>
@@ -47,12 +47,7 @@ export const resumeRoutes =
         const b = request.body ?? {};
         const key = request.headers['idempotency-key'];
         // `{input}` is always the input, whatever its shape: it goes in as an options dict.
-        const arg =
-          'options' in b
-            ? (b.options as JsonValue)
-            : 'input' in b
-              ? { input: b.input as JsonValue }
-              : undefined;
+        const arg = resumeArgument(b);
         const ticket = await d.producer.resume(request.params.id, arg, b.continue_transcript ?? null, {
           ...(key === undefined ? {} : { idempotencyKey: key }),
           ...(b.early_ttl_ms === undefined ? {} : { early: { ttlMs: b.early_ttl_ms } }),

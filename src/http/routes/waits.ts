@@ -3,7 +3,6 @@
 // own request (or refusal), as the library does.
 
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { JsonValue } from '../../lib/policy/types.js';
 import type { BatchFilter } from '../../producers/batches.js';
 import type { RouteDeps } from '../app.js';
 import { loose, ticketOut } from '../outcomes.js';
@@ -16,7 +15,7 @@ import {
   WorkerIdParam,
   WorkerSummaryOut,
 } from '../schemas.js';
-import { problems, protectedRoute } from './common.js';
+import { problems, protectedRoute, resumeArgument } from './common.js';
 
 type FilterIn = {
   reason?: string | undefined;
@@ -74,15 +73,14 @@ export const waitRoutes =
       },
       async (request) => {
         const b = request.body;
-        const arg =
-          'options' in b
-            ? (b.options as JsonValue)
-            : 'input' in b
-              ? { input: b.input as JsonValue }
-              : undefined;
-        const r = await d.producer.resumeMany(batchFilter(b.filter), arg, b.continue_transcript ?? null, {
-          dryRun: b.dry_run ?? false,
-        });
+        const r = await d.producer.resumeMany(
+          batchFilter(b.filter),
+          resumeArgument(b),
+          b.continue_transcript ?? null,
+          {
+            dryRun: b.dry_run ?? false,
+          },
+        );
         return {
           matched: r.matched,
           worker_ids: r.workerIds,
