@@ -3,29 +3,24 @@
 // Connections are one per role: the store's (reads, commits, settles, locks, queues), one blocking
 // connection per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
 
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
-import { LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
 import { type FaultHook, noFaults } from '../lib/faults.js';
-import { lockWaitDelayMs, lockWaitReporter, ResumeLock } from '../lib/lock/resume-lock.js';
+import { ResumeLock } from '../lib/lock/resume-lock.js';
 import { silentLogger } from '../lib/logger.js';
 import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
 import type { RespawnPayload, StoredOutcome, TimeoutOutcome } from '../lib/policy/types.js';
 import {
-  FAILED_KEPT_MS,
   KEEP_FINISHED,
   QUEUE_NAMES,
   RETRY,
   type ResumeJob,
   ResumeJobSchema,
   type RetryPolicy,
-  retryDelayMs,
   type TimeoutJob,
   TimeoutJobSchema,
 } from '../lib/queues/catalog.js';
-import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
 import { QueueSet } from '../lib/queues/queues.js';
 import {
   type ConnectionSpec,
@@ -40,10 +35,10 @@ import { type DurabilityMode, shortfallWarner } from '../lib/store/durability.js
 import { Kernel } from '../lib/store/kernel.js';
 import { allPartitions, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { jobProcessors } from './job-processor.js';
 import { Reconciler } from './reconciler.js';
 import { respawnWorkers } from './respawns.js';
 import { type ConsumerHooks, ResumeEngine } from './resume-engine.js';
-import { deferralDelayMs, SuspectGate } from './suspects.js';
 import { TimeoutWaker } from './timeout-waker.js';
 
 /** Errors a failover or a reconnect raises for a moment; the connection recovers by itself. */
@@ -195,85 +190,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     return c;
   };
 
-  // A job id can be reused once its job is gone (an expired idempotency key); the enqueue time
-  // tells the two apart, and stays the same across redeliveries of one job.
-  const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
-
-  const reportLockWait = lockWaitReporter(logger);
-  const suspects = new SuspectGate();
-
-  const quarantine = async (job: Job, workerId: string): Promise<JobFailure> => {
-    const deaths = job.stalledCounter;
-    await store.indexes.quarantine(
-      { queue: job.queueName, jobId: String(job.id), workerId, deaths, atMs: Date.now() },
-      FAILED_KEPT_MS,
-    );
-    logger.error(
-      { jobId: job.id, queue: job.queueName, workerId, deaths },
-      'job quarantined as poison: its consumer died every time it ran it; the worker keeps its state',
-    );
-    return new JobFailure(
-      new ResumeProcessorError(
-        RpCode.PoisonJob,
-        `job ${job.id} of worker ${workerId} was quarantined: its consumer died ${deaths} times running it`,
-        { workerId },
-      ),
-    );
-  };
-
-  // Retryable errors are thrown (BullMQ retries with backoff); invalid payloads and defined
-  // rejections never retry. A lock not had (contention, or no Redlock majority) is a delay with a
-  // backoff of its own: not a failure, and no use of the retry budget.
-  const processor =
-    <D extends { workerId: string; retries?: number | undefined; deferrals?: number | undefined }, R>(
-      schema: z.ZodType<D>,
-      handle: (id: string, data: D, jobId: string) => Promise<R>,
-    ) =>
-    async (job: Job<D, R>, token?: string): Promise<R> => {
-      const parsed = schema.safeParse(job.data);
-      if (!parsed.success) throw invalidJob(job, parsed.error);
-      // Every delivery after a consumer died holding the job counts one stall; past the limit the
-      // job is not run again (it would take the next consumer down too).
-      if (job.stalledCounter >= poisonDeaths) throw await quarantine(job, parsed.data.workerId);
-      // A job a consumer died holding runs alone here (src/consumers/suspects.ts).
-      const suspect = job.stalledCounter > 0;
-      if (token && !suspects.admit(suspect)) {
-        await job.updateData({ ...parsed.data, deferrals: (parsed.data.deferrals ?? 0) + 1 });
-        await job.moveToDelayed(Date.now() + deferralDelayMs(), token);
-        throw new DelayedError();
-      }
-      try {
-        const result = await handle(requestId(job), parsed.data, String(job.id));
-        fault('before-ack');
-        return result;
-      } catch (err) {
-        if (err instanceof LockUnavailableError && token) {
-          // Every start of the job that was not a retry or a stall redelivery was a lock wait: the
-          // count survives the job moving between consumers and costs no request.
-          const waits =
-            job.attemptsStarted -
-            (parsed.data.retries ?? 0) -
-            job.stalledCounter -
-            (parsed.data.deferrals ?? 0);
-          const delayMs = lockWaitDelayMs(waits);
-          reportLockWait(err, { jobId: job.id, waits, delayMs });
-          await job.moveToDelayed(Date.now() + delayMs, token);
-          throw new DelayedError();
-        }
-        if (err instanceof ResumeProcessorError && !err.retryable) throw new JobFailure(err);
-        const retries = (parsed.data.retries ?? 0) + 1;
-        if (retries >= retry.attempts || !token) throw asFailure(err);
-        logger.warn(
-          { jobId: job.id, queue: job.queueName, retries, err },
-          'job failed; retrying with backoff',
-        );
-        await job.updateData({ ...parsed.data, retries });
-        await job.moveToDelayed(Date.now() + retryDelayMs(retry, retries), token);
-        throw new DelayedError();
-      } finally {
-        if (token) suspects.release(suspect);
-      }
-    };
+  const processor = jobProcessors({ store, logger, fault, retry, poisonDeaths });
 
   const running: (() => Promise<void>)[] = [];
   const closing: (() => Promise<void>)[] = [];

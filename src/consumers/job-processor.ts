@@ -1,0 +1,115 @@
+// What a consumer does with each job its BullMQ workers hand it, around the engine's handling:
+// the payload checked against the catalog, a poison job quarantined, a suspect run alone, and the
+// engine's failures turned into BullMQ's terms. Retryable errors move the job back to delayed with
+// a backoff (RETRY); invalid payloads and defined rejections never retry. A lock not had
+// (contention, or no Redlock majority) is a delay with a backoff of its own: not a failure, and no
+// use of the retry budget.
+
+import { DelayedError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
+import type { FaultHook } from '../lib/faults.js';
+import { lockWaitDelayMs, lockWaitReporter } from '../lib/lock/resume-lock.js';
+import { FAILED_KEPT_MS, type RetryPolicy, retryDelayMs } from '../lib/queues/catalog.js';
+import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
+import type { WorkerStore } from '../lib/store/worker-store.js';
+import { deferralDelayMs, SuspectGate } from './suspects.js';
+
+export interface JobProcessorDeps {
+  store: WorkerStore;
+  logger: Logger;
+  fault: FaultHook;
+  retry: RetryPolicy;
+  /** Consumer deaths a job may cause before it is quarantined (POISON_JOB_DEATHS). */
+  poisonDeaths: number;
+}
+
+/** The counters every job payload of ours carries. */
+interface Counted {
+  workerId: string;
+  retries?: number | undefined;
+  deferrals?: number | undefined;
+}
+
+/**
+ * A job id can be reused once its job is gone (an expired idempotency key); the enqueue time tells
+ * the two apart, and stays the same across redeliveries of one job.
+ */
+const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
+
+/** Makes BullMQ processors for one consumer (they share its suspect gate). */
+export function jobProcessors(deps: JobProcessorDeps) {
+  const { store, logger, fault, retry, poisonDeaths } = deps;
+  const reportLockWait = lockWaitReporter(logger);
+  const suspects = new SuspectGate();
+
+  const quarantine = async (job: Job, workerId: string): Promise<JobFailure> => {
+    const deaths = job.stalledCounter;
+    await store.indexes.quarantine(
+      { queue: job.queueName, jobId: String(job.id), workerId, deaths, atMs: Date.now() },
+      FAILED_KEPT_MS,
+    );
+    logger.error(
+      { jobId: job.id, queue: job.queueName, workerId, deaths },
+      'job quarantined as poison: its consumer died every time it ran it; the worker keeps its state',
+    );
+    return new JobFailure(
+      new ResumeProcessorError(
+        RpCode.PoisonJob,
+        `job ${job.id} of worker ${workerId} was quarantined: its consumer died ${deaths} times running it`,
+        { workerId },
+      ),
+    );
+  };
+
+  return <D extends Counted, R>(
+    schema: z.ZodType<D>,
+    handle: (id: string, data: D, jobId: string) => Promise<R>,
+  ) =>
+    async (job: Job<D, R>, token?: string): Promise<R> => {
+      const parsed = schema.safeParse(job.data);
+      if (!parsed.success) throw invalidJob(job, parsed.error);
+      // Every delivery after a consumer died holding the job counts one stall; past the limit the
+      // job is not run again (it would take the next consumer down too).
+      if (job.stalledCounter >= poisonDeaths) throw await quarantine(job, parsed.data.workerId);
+      // A job a consumer died holding runs alone here (src/consumers/suspects.ts).
+      const suspect = job.stalledCounter > 0;
+      if (token && !suspects.admit(suspect)) {
+        await job.updateData({ ...parsed.data, deferrals: (parsed.data.deferrals ?? 0) + 1 });
+        await job.moveToDelayed(Date.now() + deferralDelayMs(), token);
+        throw new DelayedError();
+      }
+      try {
+        const result = await handle(requestId(job), parsed.data, String(job.id));
+        fault('before-ack');
+        return result;
+      } catch (err) {
+        if (err instanceof LockUnavailableError && token) {
+          // Every start of the job that was not a retry, a stall redelivery or a deferral was a lock
+          // wait: the count survives the job moving between consumers and costs no request.
+          const waits =
+            job.attemptsStarted -
+            (parsed.data.retries ?? 0) -
+            job.stalledCounter -
+            (parsed.data.deferrals ?? 0);
+          const delayMs = lockWaitDelayMs(waits);
+          reportLockWait(err, { jobId: job.id, waits, delayMs });
+          await job.moveToDelayed(Date.now() + delayMs, token);
+          throw new DelayedError();
+        }
+        if (err instanceof ResumeProcessorError && !err.retryable) throw new JobFailure(err);
+        const retries = (parsed.data.retries ?? 0) + 1;
+        if (retries >= retry.attempts || !token) throw asFailure(err);
+        logger.warn(
+          { jobId: job.id, queue: job.queueName, retries, err },
+          'job failed; retrying with backoff',
+        );
+        await job.updateData({ ...parsed.data, retries });
+        await job.moveToDelayed(Date.now() + retryDelayMs(retry, retries), token);
+        throw new DelayedError();
+      } finally {
+        if (token) suspects.release(suspect);
+      }
+    };
+}
