@@ -121,14 +121,12 @@ export class ResumeEngine {
     }
   }
 
-  private async applyTimeout(requestId: string, job: TimeoutJob): Promise<Applied<Info>> {
-    // Redis's clock, carried forward by this process's monotonic clock to the moment of the decision.
-    const t0 = performance.now();
-    const serverMs = await this.deps.kernel.store.serverTimeMs();
+  private applyTimeout(requestId: string, job: TimeoutJob): Promise<Applied<Info>> {
     return this.deps.kernel.apply<Info>(
       job.workerId,
-      (record, now) => {
-        const serverNow = serverMs + (performance.now() - t0);
+      async (record, now) => {
+        // Redis's clock at the locked read (a Redlock quorum's read does not tell it: one TIME then).
+        const serverNow = now.serverMs ?? (await this.deps.kernel.store.serverTimeMs());
         const plan = planTimeout(record, job.epoch, requestId, job.rev ?? 0, serverNow);
         if (plan.kind === 'early') return unchanged({ kind: 'early', waitMs: Math.ceil(plan.waitMs) });
         if (plan.kind === 'own') return unchanged({ kind: 'own-timeout', outcome: plan.outcome });

@@ -46,6 +46,8 @@ export interface LockedRead {
   lease: Lease;
   snapshot: Snapshot | null;
   idempotency: string | null;
+  /** Redis's clock at the read, when the read told it (the lock kept with the worker; not Redlock). */
+  serverMs?: number;
 }
 
 interface Holder {
@@ -108,7 +110,7 @@ export class ResumeLock {
   private async attempt(
     workerId: string,
     read: { idempotencyKeyHash?: string },
-  ): Promise<{ holder: Holder; snapshot: Snapshot | null; idempotency: string | null } | null> {
+  ): Promise<(Omit<LockedRead, 'lease'> & { holder: Holder }) | null> {
     if (!this.redlock) {
       const value = randomUUID();
       const got = await this.store.lockAndRead(workerId, value, this.ttlMs, read.idempotencyKeyHash);

@@ -8,6 +8,8 @@ import type { Effect, JsonObject, Suspension, WorkerRecord } from './types.js';
 export interface Now {
   ms: number;
   iso: string;
+  /** Redis's clock at the read the decision is made on, when the read told it. */
+  serverMs?: number;
 }
 
 export const nowFrom = (ms: number): Now => ({ ms, iso: isoFromMs(ms) });

@@ -88,6 +88,7 @@ export class Kernel {
         let snapshot: Snapshot | null;
         let stored: string | null = null;
         let inbox: Inbox | null = null;
+        let serverMs: number | undefined;
         if (opts.lock && !lease) {
           const locked = await opts.lock.acquire(
             workerId,
@@ -96,6 +97,7 @@ export class Kernel {
           lease = locked.lease;
           snapshot = locked.snapshot;
           stored = locked.idempotency;
+          serverMs = locked.serverMs;
           fault('after-lock');
         } else if (opts.inbox) {
           [snapshot, inbox] = await this.store.readWithInbox(workerId);
@@ -107,7 +109,12 @@ export class Kernel {
         if (stored !== null) return await end({ kind: 'replayed', stored });
         if (snapshot?.record.outbox) snapshot = await this.settleLeftover(snapshot, opts);
 
-        const decision = await decide(snapshot?.record ?? null, nowFrom(this.now()), inbox?.entries ?? []);
+        const now = nowFrom(this.now());
+        const decision = await decide(
+          snapshot?.record ?? null,
+          serverMs === undefined ? now : { ...now, serverMs },
+          inbox?.entries ?? [],
+        );
         const record = snapshot?.record ?? null;
         if (decision.kind === 'unchanged')
           return await end({ kind: 'unchanged', record, info: decision.info });

@@ -27,7 +27,10 @@ interface ScriptCommands {
   rpCommit(numberOfKeys: number, ...args: ScriptArgs): Promise<[number, number, string?]>;
   rpSettle(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
   rpEnqueue(numberOfKeys: number, ...args: ScriptArgs): Promise<number>;
-  rpLockRead(numberOfKeys: number, ...args: ScriptArgs): Promise<[0] | [1, string | null, string | null]>;
+  rpLockRead(
+    numberOfKeys: number,
+    ...args: ScriptArgs
+  ): Promise<[0] | [1, string | null, string | null, string, string]>;
   rpExtendLock(...args: ScriptArgs): Promise<number>;
   rpReleaseLock(...args: ScriptArgs): Promise<number>;
   rpTakeLease(...args: ScriptArgs): Promise<number>;

@@ -142,19 +142,24 @@ export class WorkerStore {
 
   /**
    * Takes the worker's lock (kept in its partition) and reads the record, and the idempotency
-   * record when asked, in one script. null when another holder has the lock.
+   * record when asked, in one script, with Redis's clock at the read. null when another holder has
+   * the lock.
    */
   async lockAndRead(
     id: string,
     lockValue: string,
     ttlMs: number,
     keyHash?: string,
-  ): Promise<{ snapshot: Snapshot | null; idempotency: string | null } | null> {
+  ): Promise<{ snapshot: Snapshot | null; idempotency: string | null; serverMs: number } | null> {
     const keys = [this.keys.lock(id), this.keys.doc(id)];
     if (keyHash !== undefined) keys.push(this.keys.idempotency(id, keyHash));
     const reply = await this.redis.rpLockRead(keys.length, ...keys, lockValue, ttlMs);
     if (reply[0] === 0) return null;
-    return { snapshot: toSnapshot(id, reply[1] ?? null), idempotency: reply[2] ?? null };
+    return {
+      snapshot: toSnapshot(id, reply[1] ?? null),
+      idempotency: reply[2] ?? null,
+      serverMs: timeMs(reply[3], reply[4]),
+    };
   }
 
   /** The key of a worker's lock (also the Redlock resource name with a quorum). */
@@ -196,8 +201,8 @@ export class WorkerStore {
 
   /** Redis's own clock (TIME), in ms: the reference a timeout's deadline is checked against. */
   async serverTimeMs(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const [seconds = 0, micros = 0] = await this.redis.time();
+    return timeMs(seconds, micros);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -317,6 +322,10 @@ export class WorkerStore {
     return { doc: this.keys.doc(id), lock: this.keys.lock(id) };
   }
 }
+
+/** A TIME reply in ms. */
+const timeMs = (seconds: string | number, micros: string | number) =>
+  Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
 function toSnapshot(id: string, doc: string | null): Snapshot | null {
   if (doc === null) return null;

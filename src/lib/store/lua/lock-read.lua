@@ -9,10 +9,12 @@
   ARGV[1] lock value (random per acquisition)
   ARGV[2] lock time ms
 
-  Returns {0} when another holder has the lock; else {1, document or false, idempotency or false}.
+  Returns {0} when another holder has the lock; else {1, document or false, idempotency or false,
+  seconds, microseconds} with Redis's clock (TIME) at the read: a timeout is checked against it.
 ]]
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
 local doc = redis.call('GET', KEYS[2])
 local idem = false
 if KEYS[3] then idem = redis.call('GET', KEYS[3]) end
-return {1, doc, idem}
+local now = redis.call('TIME')
+return {1, doc, idem, now[1], now[2]}
