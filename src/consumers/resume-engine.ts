@@ -77,7 +77,7 @@ export class ResumeEngine {
     if (job.early) {
       // Due while still in the inbox: no suspension took it in time. Otherwise a suspension did
       // (its commit made the job ready) and it resumes that suspension or none.
-      if (await this.deps.kernel.store.expireEarly(job.workerId, jobId)) return { outcome: 'expired' };
+      if (await this.deps.kernel.store.inbox.expire(job.workerId, jobId)) return { outcome: 'expired' };
       ask.early = jobId;
     }
     if (job.expectEpoch !== undefined) ask.event = { epoch: job.expectEpoch, kind: eventKind(job.options) };

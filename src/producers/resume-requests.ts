@@ -71,7 +71,7 @@ export class ResumeRequests {
   private async earlyResume(id: string, jobId: string, job: ResumeJob, ttlMs: number): Promise<ResumeTicket> {
     const expiresAtMs = job.requestedAtMs + ttlMs;
     const input = job.options.inputPresent ? job.options.input : null;
-    const kept = await this.deps.store.keepEarly(
+    const kept = await this.deps.store.inbox.keep(
       id,
       resumeRequestAdd(jobId, { ...job, early: { expiresAtMs } }, ttlMs),
       resumeRequestAdd(jobId, job),

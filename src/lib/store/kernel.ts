@@ -17,7 +17,8 @@ import { type Decision, type Now, nowFrom } from '../policy/decision.js';
 import { versionConflict } from '../policy/messages.js';
 import type { EarlyResume, Outbox, WorkerRecord } from '../policy/types.js';
 import { processEffects } from '../queues/job-adds.js';
-import type { Inbox, Snapshot, WorkerStore } from './worker-store.js';
+import type { Inbox } from './inbox.js';
+import type { Snapshot, WorkerStore } from './worker-store.js';
 
 export const MAX_COMMIT_ATTEMPTS = 8;
 

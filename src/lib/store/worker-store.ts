@@ -5,11 +5,12 @@
 // src/lib/store/ names a key; callers use these methods. Scripts are loaded once per connection
 // (defineCommand).
 
-import type { EarlyResume, JsonValue, Outbox, WorkerRecord } from '../policy/types.js';
+import type { Outbox, WorkerRecord } from '../policy/types.js';
 import { effectJobs, type JobAdd } from '../queues/job-adds.js';
 import { dataNodes, type RedisClient } from '../redis.js';
 import { type CommitChange, commitCall } from './commit-call.js';
 import { type DurabilityOptions, ReplicaWait } from './durability.js';
+import { type Inbox, Inboxes, parseInbox } from './inbox.js';
 import { jobCalls } from './job-call.js';
 import type { KeySpace } from './keys.js';
 import { PartitionIndexes } from './partition-indexes.js';
@@ -21,16 +22,6 @@ export interface Snapshot {
   record: WorkerRecord;
   fields: Fields;
 }
-
-/** A worker's inbox of early resumes, as read with its record before a suspend is decided. */
-export interface Inbox {
-  /** The inbox's latest change (null: no inbox): the suspend commit checks it is still the same. */
-  last: string | null;
-  entries: EarlyResume[];
-}
-
-/** How long an inbox outlives its latest entry: its `last` must outlast any suspend in flight. */
-const INBOX_KEPT_MS = 3_600_000;
 
 export type CommitResult =
   | { ok: true; outbox: Outbox | null }
@@ -60,6 +51,8 @@ export class WorkerStore {
   private readonly replicated: ReplicaWait;
   /** The partitions' indexes: deadlines, pending marks, trigger bindings, listing pages, the lease. */
   readonly indexes: PartitionIndexes;
+  /** The workers' inboxes of early resumes (kept, expired; read with the record by `readWithInbox`). */
+  readonly inbox: Inboxes;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
@@ -67,6 +60,7 @@ export class WorkerStore {
     this.eventsKept = opts.eventsKept ?? 32;
     this.replicated = new ReplicaWait(opts.durability);
     this.indexes = new PartitionIndexes(this.redis, this.keys);
+    this.inbox = new Inboxes(this.redis, this.keys, this.replicated);
   }
 
   async read(id: string): Promise<Snapshot | null> {
@@ -85,59 +79,8 @@ export class WorkerStore {
     const [docReply, inboxReply] = replies ?? [];
     if (docReply?.[0]) throw docReply[0];
     if (inboxReply?.[0]) throw inboxReply[0];
-    const fields = (inboxReply?.[1] ?? {}) as Record<string, string>;
-    const entries: EarlyResume[] = [];
-    for (const [jobId, value] of Object.entries(fields)) {
-      if (jobId === 'last') continue;
-      const entry = JSON.parse(value) as { x: number; i?: JsonValue };
-      entries.push({ jobId, expiresAtMs: entry.x, input: entry.i ?? null });
-    }
-    entries.sort((a, b) => a.expiresAtMs - b.expiresAtMs);
-    return [toSnapshot(id, (docReply?.[1] as string | null) ?? null), { last: fields.last ?? null, entries }];
-  }
-
-  /**
-   * An early resume: kept in a running worker's inbox as a job delayed by its ttl (`held`), else
-   * enqueued now (`now`: the same job id, no delay), in one script. 'kept', 'queued', 'exists' (a
-   * job with that id is there already) or 'no-worker' (nothing written).
-   */
-  async keepEarly(
-    id: string,
-    held: JobAdd,
-    now: JobAdd,
-    entry: EarlyResume,
-    nowMs: number,
-  ): Promise<'kept' | 'queued' | 'exists' | 'no-worker'> {
-    const jobs = jobCalls(this.keys, this.keys.partitionOf(id), [held]);
-    const stored = JSON.stringify({
-      x: entry.expiresAtMs,
-      ...(entry.input === null ? {} : { i: entry.input }),
-    });
-    const keys = [this.keys.doc(id), this.keys.inbox(id), ...jobs.keys];
-    const reply = await this.replicated.write(this.redis, 'enqueue', this.keys.doc(id), (r) =>
-      r.rpEarly(
-        ...keys,
-        nowMs,
-        held.id,
-        held.name,
-        held.data,
-        held.opts,
-        held.delayMs,
-        now.data,
-        now.opts,
-        stored,
-        INBOX_KEPT_MS,
-      ),
-    );
-    return reply === 2 ? 'kept' : reply === 1 ? 'queued' : reply === 0 ? 'exists' : 'no-worker';
-  }
-
-  /**
-   * Ends an early resume no suspension took: true when its entry was still in the inbox (it is
-   * removed, and a suspend decided on it reads again), false when a suspension took it.
-   */
-  async expireEarly(id: string, jobId: string): Promise<boolean> {
-    return (await this.redis.rpExpireEarly(this.keys.inbox(id), jobId)) === 1;
+    const doc = (docReply?.[1] as string | null) ?? null;
+    return [toSnapshot(id, doc), parseInbox((inboxReply?.[1] ?? {}) as Record<string, string>)];
   }
 
   /**
