@@ -2,23 +2,13 @@
 // codes) and, for each protected route, 401 without a valid key and 403 with a read key on a write.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, type Api, parkedWorker, startApi } from './support.js';
+import { type Api, expectProblem, parkedWorker, startApi } from './support.js';
 
 let api: Api;
 beforeAll(async () => {
   api = await startApi({ env: { HTTP_BODY_LIMIT: '4096' } });
 });
 afterAll(async () => api.close());
-
-const expectProblem = (a: Answer, status: number, code: string) => {
-  expect({ status: a.status, code: a.body?.code }, JSON.stringify(a.body)).toEqual({ status, code });
-  expect(a.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(a.body).toMatchObject({
-    type: expect.any(String),
-    title: expect.any(String),
-    detail: expect.any(String),
-  });
-};
 
 describe('workers', () => {
   it('register: 201 with the summary; a taken id is 409; a bad body 422 naming the paths', async () => {

@@ -6,12 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServerHandle, startRedisServer } from '../../src/lib/redis-server.js';
 import { redisUrl } from '../support/harness.js';
-import { type Answer, API_ENV, type Api, startApi, WRITE_KEY } from './support.js';
+import { type Answer, API_ENV, type Api, expectProblem, startApi, WRITE_KEY } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../bin/resume-processor.js', import.meta.url));
-
-const expectProblem = (a: Answer, status: number, code: string) =>
-  expect({ status: a.status, code: a.body?.code }, a.text).toEqual({ status, code });
 
 interface Served {
   child: ChildProcess;

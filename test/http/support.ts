@@ -3,6 +3,7 @@
 // a digest of every key the deployment holds (to show a refused request changed nothing).
 
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { loadHttpConfig } from '../../src/http/config.js';
 import { type RunningServer, startServer } from '../../src/http/main.js';
 import { loadEnv } from '../../src/lib/config.js';
@@ -152,3 +153,14 @@ export async function parkedWorker(
   if (s.status !== 200) throw new Error(`suspend ${id}: ${s.status} ${s.text}`);
   return s.body;
 }
+
+/** A problem answer: its status and stable code, as application/problem+json with its fields. */
+export const expectProblem = (a: Answer, status: number, code: string) => {
+  expect({ status: a.status, code: a.body?.code }, a.text).toEqual({ status, code });
+  expect(a.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(a.body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+};

@@ -5,16 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/http/resume-tokens.js';
 import { sleep } from '../support/harness.js';
-import { type Answer, type Api, parkedWorker, startApi, stateDigest, TOKEN_SECRET } from './support.js';
+import { type Api, expectProblem, parkedWorker, startApi, stateDigest, TOKEN_SECRET } from './support.js';
 
 let api: Api;
 beforeAll(async () => {
   api = await startApi();
 });
 afterAll(async () => api.close());
-
-const expectProblem = (a: Answer, status: number, code: string) =>
-  expect({ status: a.status, code: a.body?.code }, a.text).toEqual({ status, code });
 
 const use = (token: string, body: unknown = { input: 'approved' }, query = '') =>
   api.call('POST', `/v1/resume/${token}${query}`, { key: 'none', json: body });

@@ -4,16 +4,21 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/http/webhooks.js';
-import { type Answer, type Api, GITHUB_SECRET, parkedWorker, startApi, stateDigest } from './support.js';
+import {
+  type Answer,
+  type Api,
+  expectProblem,
+  GITHUB_SECRET,
+  parkedWorker,
+  startApi,
+  stateDigest,
+} from './support.js';
 
 let api: Api;
 beforeAll(async () => {
   api = await startApi();
 });
 afterAll(async () => api.close());
-
-const expectProblem = (a: Answer, status: number, code: string) =>
-  expect({ status: a.status, code: a.body?.code }, a.text).toEqual({ status, code });
 
 const github = (body: string, headers: Record<string, string> = {}, provider = 'github') =>
   api.call('POST', `/v1/webhooks/${provider}`, {
