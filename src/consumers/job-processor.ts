@@ -30,6 +30,8 @@ interface Counted {
   workerId: string;
   retries?: number | undefined;
   deferrals?: number | undefined;
+  soloAt?: number | undefined;
+  soloDeaths?: number | undefined;
 }
 
 /**
@@ -70,16 +72,25 @@ export function jobProcessors(deps: JobProcessorDeps) {
     async (job: Job<D, R>, token?: string): Promise<R> => {
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) throw invalidJob(job, parsed.error);
-      // Every delivery after a consumer died holding the job counts one stall; past the limit the
-      // job is not run again (it would take the next consumer down too).
-      if (job.stalledCounter >= poisonDeaths) throw await quarantine(job, parsed.data.workerId);
+      // Every delivery after a consumer died holding the job counts one stall (BullMQ's counter). A
+      // death counts against the job itself only when it was running alone (a suspect, below): the
+      // first death is blamed on whatever was running, the ones after on the suspect that ran.
+      const data = parsed.data;
+      const soloDeaths =
+        (data.soloDeaths ?? 0) + (data.soloAt !== undefined && job.stalledCounter > data.soloAt ? 1 : 0);
+      if (job.stalledCounter >= poisonDeaths && 1 + soloDeaths >= poisonDeaths)
+        throw await quarantine(job, data.workerId);
       // A job a consumer died holding runs alone here (src/consumers/suspects.ts).
       const suspect = job.stalledCounter > 0;
       if (token && !suspects.admit(suspect)) {
-        await job.updateData({ ...parsed.data, deferrals: (parsed.data.deferrals ?? 0) + 1 });
+        const { soloAt: _, ...rest } = data;
+        await job.updateData({ ...rest, soloDeaths, deferrals: (data.deferrals ?? 0) + 1 } as D);
         await job.moveToDelayed(Date.now() + deferralDelayMs(), token);
         throw new DelayedError();
       }
+      // A suspect's run alone is recorded first: if the process dies now, the job did it.
+      const current: D = suspect && token ? { ...data, soloDeaths, soloAt: job.stalledCounter } : data;
+      if (current !== data) await job.updateData(current);
       try {
         const result = await handle(requestId(job), parsed.data, String(job.id));
         fault('before-ack');
@@ -105,7 +116,7 @@ export function jobProcessors(deps: JobProcessorDeps) {
           { jobId: job.id, queue: job.queueName, retries, err },
           'job failed; retrying with backoff',
         );
-        await job.updateData({ ...parsed.data, retries });
+        await job.updateData({ ...current, retries });
         await job.moveToDelayed(Date.now() + retryDelayMs(retry, retries), token);
         throw new DelayedError();
       } finally {

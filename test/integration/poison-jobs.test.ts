@@ -56,7 +56,8 @@ describe('poison jobs', () => {
       async () => (await h.queues.of('poison-t').timeout.getJobState(timeoutJob)) === 'failed',
       60_000,
     );
-    // Each death counts for every job the consumer held: 3 to 6 deaths for the two poison jobs.
+    // A death counts for every job the process held, but a job is blamed only for the first and for
+    // those while it ran alone: 3 to 6 deaths for the two poison jobs.
     const deaths = exits.length;
     expect(deaths).toBeGreaterThanOrEqual(3);
     expect(deaths).toBeLessThanOrEqual(6);
@@ -67,9 +68,10 @@ describe('poison jobs', () => {
 
     const quarantined = await h.producer.listQuarantined();
     expect(quarantined.map(({ atMs: _, ...q }) => q).sort((a, b) => a.queue.localeCompare(b.queue))).toEqual([
-      { queue: 'resume', jobId: poison.jobId, workerId: 'poison', deaths: 3 },
-      { queue: 'timeout', jobId: timeoutJob, workerId: 'poison-t', deaths: 3 },
+      { queue: 'resume', jobId: poison.jobId, workerId: 'poison', deaths: expect.any(Number) },
+      { queue: 'timeout', jobId: timeoutJob, workerId: 'poison-t', deaths: expect.any(Number) },
     ]);
+    for (const q of quarantined) expect(q.deaths).toBeGreaterThanOrEqual(3);
     expect(await h.queues.of('poison').resume.getJobState(poison.jobId)).toBe('failed');
     // The worker kept its state: still suspended, its timeout still armed.
     const w = await h.producer.getWorker('poison');

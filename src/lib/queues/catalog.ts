@@ -33,6 +33,10 @@ export const ResumeJobSchema = z.object({
   retries: z.number().int().nonnegative().optional(),
   /** Times a consumer deferred the job so that a suspect could run alone (src/consumers/suspects.ts). */
   deferrals: z.number().int().nonnegative().optional(),
+  /** The stall count when the job last began to run alone (a suspect); a higher count later: it died so. */
+  soloAt: z.number().int().nonnegative().optional(),
+  /** Consumer deaths while the job ran alone: the deaths it is blamed for after the first. */
+  soloDeaths: z.number().int().nonnegative().optional(),
   /**
    * A resume pinned to one suspension (HTTP resume tokens): refused with HARN-SUS-003 unless the
    * worker is still suspended at this epoch.
@@ -51,6 +55,10 @@ export const TimeoutJobSchema = z.object({
   retries: z.number().int().nonnegative().optional(),
   /** Times a consumer deferred the job so that a suspect could run alone (src/consumers/suspects.ts). */
   deferrals: z.number().int().nonnegative().optional(),
+  /** The stall count when the job last began to run alone (a suspect); a higher count later: it died so. */
+  soloAt: z.number().int().nonnegative().optional(),
+  /** Consumer deaths while the job ran alone: the deaths it is blamed for after the first. */
+  soloDeaths: z.number().int().nonnegative().optional(),
 });
 export type TimeoutJob = z.infer<typeof TimeoutJobSchema>;
 
