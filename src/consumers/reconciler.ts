@@ -136,7 +136,12 @@ export class Reconciler {
       else if (state === 'delayed' && job) await job.promote();
       else {
         // Missing, or completed while the suspension is still armed (a hook blocked the timeout's
-        // resume, or a crash lost the commit): fire it again.
+        // resume, or a crash lost the commit): fire it again. The job may have finished between the
+        // record read above and its state: read the record again, or its outcome would be replaced
+        // by a stale one.
+        const again = (await store.read(workerId))?.record;
+        const still = again?.status === 'suspended' ? again.suspension : null;
+        if (still?.epoch !== s.epoch || (still.deadline_rev ?? 0) !== rev) continue;
         if (job) await job.remove();
         await queue.add('timeout', { workerId, epoch: s.epoch, ...(rev === 0 ? {} : { rev }) }, { jobId });
       }
