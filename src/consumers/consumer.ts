@@ -12,7 +12,7 @@ import { silentLogger } from '../lib/logger.js';
 import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
 import type { RespawnPayload, StoredOutcome, TimeoutOutcome } from '../lib/policy/types.js';
 import {
-  KEEP_FINISHED,
+  keepFinished,
   QUEUE_NAMES,
   RETRY,
   type ResumeJob,
@@ -79,6 +79,11 @@ export interface ConsumerOptions {
    */
   poisonDeaths?: number;
   reconcileIntervalMs?: number;
+  /**
+   * Completed jobs kept per resume/timeout queue (and at most a day). Default 100,000
+   * (KEEP_COMPLETED_JOBS); the kept jobs are most of a busy deployment's Redis memory.
+   */
+  keepCompleted?: number;
   /** Extra Redis URLs for a Redlock quorum (default: the main connection alone). */
   redlockUrls?: string[];
   /** How retryable failures are retried (default: 12 attempts, doubling from 100 ms). */
@@ -182,7 +187,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     // A job that stalls (its consumer died) is not failed by BullMQ for stalling: the processor
     // counts the deaths and quarantines a poison job itself (index entry first, then the failure).
     maxStalledCount: 1_000_000,
-    ...KEEP_FINISHED,
+    ...keepFinished(opts.keepCompleted ?? 100_000),
   };
   const blocking = () => {
     const c = open('worker');

@@ -30,6 +30,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
     poisonDeaths: env.POISON_JOB_DEATHS,
     ...(opts.hooks ? { hooks: opts.hooks } : {}),
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    keepCompleted: env.KEEP_COMPLETED_JOBS,
     redlockUrls: redlockUrls(env),
     durability: env.RESUME_DURABILITY,
     fault: faultHook(parseFaultPlan(process.env.RP_FAULTS)),

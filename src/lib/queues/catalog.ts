@@ -87,6 +87,17 @@ export const KEEP_FINISHED: { removeOnComplete: KeepJobs; removeOnFail: KeepJobs
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/**
+ * KEEP_FINISHED with another cap on completed jobs per queue (KEEP_COMPLETED_JOBS). The kept jobs
+ * are the largest memory term of a busy deployment (docs/scaling.md); a smaller cap shortens the
+ * window in which a redelivered or re-sent job id is recognised as done (the version
+ * compare-and-set still refuses a second resume, and idempotency keys keep their own TTL).
+ */
+export const keepFinished = (completedCount: number) => ({
+  ...KEEP_FINISHED,
+  removeOnComplete: { age: 24 * 3600, count: completedCount },
+});
+
 /** How long a failed job (a quarantined one included) is kept, in ms. */
 export const FAILED_KEPT_MS = 7 * 24 * 3600 * 1000;
 
