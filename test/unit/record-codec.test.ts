@@ -9,7 +9,7 @@ import { isoFromMs } from '../../src/lib/policy/iso-time.js';
 import { decideResume } from '../../src/lib/policy/resume.js';
 import { parseResumeOptions } from '../../src/lib/policy/resume-options.js';
 import { decideSuspend } from '../../src/lib/policy/suspend.js';
-import type { JsonValue, WorkerRecord } from '../../src/lib/policy/types.js';
+import type { JsonValue, Suspension, WorkerRecord } from '../../src/lib/policy/types.js';
 import {
   decodeRecord,
   diffFields,
@@ -20,6 +20,7 @@ import {
   SEGMENT,
   splitDocument,
 } from '../../src/lib/store/record-codec.js';
+import { compactTraceparent, expandTraceparent } from '../../src/lib/store/record-parts.js';
 import { FIXED_MS, makeRecord, makeSuspension } from '../support/records.js';
 
 const join = (fields: Fields) => [...fields].map(([k, v]) => k + NAME_END + v).join(SEGMENT);
@@ -182,6 +183,37 @@ describe('record codec', () => {
     const f2 = encodeRecord(again2.next);
     const d2 = diffFields(f2, encodeNext({ record: again2.next, fields: f2 }, third));
     expect(d2.set).toContainEqual(['+h', '"three"']);
+  });
+
+  it("keeps a suspension's traceparent as 34 characters; without one the stored form is unchanged", () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced: WorkerRecord = {
+      ...timed,
+      suspension: { ...(timed.suspension as Suspension), traceparent },
+    };
+    expect(roundTrip(traced)).toEqual(traced);
+    const tracedSp = encodeRecord(traced).get('sp') as string;
+    const plainSp = encodeRecord(timed).get('sp') as string;
+    // `,"tp":"…34…"` and nothing else: the plain suspension's stored form is a prefix of it.
+    expect(tracedSp.length - plainSp.length).toBe(',"tp":""'.length + 34);
+    expect(plainSp).not.toContain('"tp"');
+    expect(JSON.parse(tracedSp).tp).toBe(compactTraceparent(traceparent));
+    // An unsampled span's flags come back too.
+    const unsampled = traceparent.replace(/-01$/, '-00');
+    expect(expandTraceparent(compactTraceparent(unsampled) as string)).toBe(unsampled);
+  });
+
+  it('a stored suspension with no or a bad `tp` decodes to no traceparent', () => {
+    const fields = encodeRecord(timed);
+    const sp = JSON.parse(fields.get('sp') as string);
+    for (const tp of [undefined, 'short', 42, '!'.repeat(34)]) {
+      const doc = new Map(fields).set('sp', JSON.stringify({ ...sp, tp }));
+      expect(decodeRecord(timed.id, doc).suspension).not.toHaveProperty('traceparent');
+    }
+    // Only a version-00 traceparent is kept.
+    expect(compactTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeNull();
+    const odd = { ...timed, suspension: { ...(timed.suspension as Suspension), traceparent: 'nonsense' } };
+    expect(encodeRecord(odd).get('sp')).toBe(fields.get('sp'));
   });
 
   it('ISO times match Date#toISOString', () => {

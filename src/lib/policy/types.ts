@@ -96,6 +96,11 @@ export interface Suspension {
   suspended_at_turn?: number;
   prior_span_link?: JsonValue;
   pipeline_span_link?: JsonValue;
+  /**
+   * W3C traceparent of the span that suspended the worker, when tracing was on: the span that ends
+   * this suspension links to it (src/observability/tracing.ts).
+   */
+  traceparent?: string;
 }
 
 /**
@@ -119,8 +124,11 @@ export interface EarlyResume {
 export type Effect =
   /** Add the delayed job `timeout-<id>-<epoch>[.<rev>]` that fires at `dueAtMs`. */
   | { kind: 'armTimeout'; epoch: number; dueAtMs: number; rev?: number }
-  /** Add `respawn-<id>-<version>` for the runtime (the version is the outbox's). */
-  | { kind: 'respawn' }
+  /**
+   * Add `respawn-<id>-<version>` for the runtime (the version is the outbox's); `traceparent`, when
+   * tracing is on, goes into the job so the runtime's span continues the resume's trace.
+   */
+  | { kind: 'respawn'; traceparent?: string }
   /** Run the consumer's PostResume hooks (advisory). */
   | { kind: 'postResume' };
 
@@ -143,6 +151,8 @@ export interface RespawnPayload {
   continuity: JsonObject | null;
   /** false when the worker has moved past `version` (closed, or already reported back). */
   current: boolean;
+  /** W3C traceparent of the resume that made this turn, when it was traced: continue its trace. */
+  traceparent?: string;
 }
 
 export interface WorkerRecord {

@@ -42,6 +42,8 @@ export const ResumeJobSchema = z.object({
    * worker is still suspended at this epoch.
    */
   suspensionEpoch: z.number().int().positive().optional(),
+  /** W3C traceparent of the span that sent it, only when tracing is on (src/observability/tracing.ts). */
+  traceparent: z.string().max(256).optional(),
 });
 export type ResumeJob = z.infer<typeof ResumeJobSchema>;
 
@@ -67,6 +69,8 @@ export const RespawnJobSchema = z.object({
   workerId: WorkerIdSchema,
   version: z.number().int().positive(),
   initiator: z.string(),
+  /** W3C traceparent of the resume's processing span, when it was traced: the runtime continues it. */
+  traceparent: z.string().max(256).optional(),
 });
 export type RespawnJob = z.infer<typeof RespawnJobSchema>;
 

@@ -58,6 +58,7 @@ export function effectJobs(record: WorkerRecord, effects: readonly Effect[], now
           workerId: record.id,
           version: record.version,
           initiator: respawnInitiator(record),
+          ...(effect.traceparent ? { traceparent: effect.traceparent } : {}),
         };
         adds.push(jobAdd('tasks', 'respawn', jobIds.respawn(record.id, record.version), data));
         break;

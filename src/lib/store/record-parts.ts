@@ -88,6 +88,10 @@ export function compactSuspension(id: string, s: Suspension): JsonObject {
       out[short] = value as JsonValue;
     }
   }
+  if (s.traceparent !== undefined) {
+    const tp = compactTraceparent(s.traceparent);
+    if (tp !== null) out.tp = tp;
+  }
   return out;
 }
 
@@ -110,7 +114,26 @@ export function expandSuspension(id: string, c: JsonObject): Suspension {
       s[key] = value;
     }
   }
+  const traceparent = typeof c.tp === 'string' ? expandTraceparent(c.tp) : null;
+  if (traceparent !== null) s.traceparent = traceparent;
   return s as unknown as Suspension;
+}
+
+// The suspend span's traceparent (`00-<trace id>-<span id>-<flags>`, 55 characters) is kept as its
+// 25 bytes in base64url (34 characters, `tp`); a suspension from before tracing has none. A value
+// that is not a version-00 traceparent is not kept (only our own spans write it).
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const COMPACT_TRACEPARENT = /^[A-Za-z0-9_-]{34}$/;
+
+export function compactTraceparent(traceparent: string): string | null {
+  const m = TRACEPARENT.exec(traceparent);
+  return m ? Buffer.from(`${m[1]}${m[2]}${m[3]}`, 'hex').toString('base64url') : null;
+}
+
+export function expandTraceparent(compact: string): string | null {
+  if (!COMPACT_TRACEPARENT.test(compact)) return null;
+  const hex = Buffer.from(compact, 'base64url').toString('hex');
+  return `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-${hex.slice(48, 50)}`;
 }
 
 // Continuity: Harn's payload repeats the resume block at the top level and the worker identity the
