@@ -34,6 +34,10 @@ export interface EnvOptions {
   consumers: ConsumerSettings;
   /** Called for every respawn job the runtime stand-in takes (at least once per job). */
   onRespawn?: (payload: RespawnPayload) => Promise<void>;
+  /** More environment for every consumer process (e.g. KEEP_COMPLETED_JOBS). */
+  consumerEnv?: Record<string, string>;
+  /** Completed respawn jobs the runtime stand-in keeps (default: all, BullMQ's default). */
+  keepRespawns?: number;
 }
 
 export class ChaosEnv {
@@ -60,7 +64,7 @@ export class ChaosEnv {
       /Redis unavailable/,
     ]);
     this.fleet = new ConsumerFleet(
-      { url: redis.url, prefix: this.prefix, env: consumerEnv(opts.consumers) },
+      { url: redis.url, prefix: this.prefix, env: { ...consumerEnv(opts.consumers), ...opts.consumerEnv } },
       this.logs,
     );
     this.producer = createProducer({ connection: redis.url, prefix: this.prefix });
@@ -69,7 +73,7 @@ export class ChaosEnv {
     this.keys = keySpace(this.prefix);
     this.store = new WorkerStore({ redis: this.admin, keys: this.keys });
     this.queues = new QueueSet(this.admin, this.keys);
-    this.sink = new RespawnSink(redis.url, this.keys, opts.onRespawn);
+    this.sink = new RespawnSink(redis.url, this.keys, opts.onRespawn, opts.keepRespawns);
   }
 
   /** The queues of every partition (one partition unless RESUME_PARTITIONS says otherwise). */
@@ -141,6 +145,7 @@ export class RespawnSink {
     url: string,
     private readonly keys: KeySpace,
     private readonly onRespawn?: (payload: RespawnPayload) => Promise<void>,
+    private readonly keep?: number,
   ) {
     this.connection = new Redis(url, { maxRetriesPerRequest: null });
     this.connection.on('error', () => {});
@@ -169,6 +174,7 @@ export class RespawnSink {
         lockDuration: 10_000,
         stalledInterval: 10_000,
         maxStalledCount: 1_000_000,
+        ...(this.keep === undefined ? {} : { removeOnComplete: { count: this.keep } }),
       });
       worker.on('error', () => {}); // Redis restarts: the worker reconnects by itself
       return worker;
