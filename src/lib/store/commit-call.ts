@@ -75,7 +75,7 @@ export function commitCall(
     ...add.map((t) => keys.trigger(p, t)),
     ...(idem ? [keys.idempotency(id, idem.keyHash)] : []),
     ...(reasons.leave === null ? [] : [keys.reason(p, reasons.leave)]),
-    ...(reasons.enter === null ? [] : [keys.reason(p, reasons.enter)]),
+    ...(reasons.enter === null ? [] : [keys.reason(p, reasons.enter), keys.reasons(p)]),
     ...jobs.keys,
     ...taken.flatMap((jobId) => jobKeys(keys, p, QUEUE_NAMES.resume, jobId)),
   ];
@@ -111,6 +111,8 @@ export function commitCall(
     taken.length,
     ...jobs.args,
     ...taken,
+    // Last, after the variable-length parts: the reason the worker enters, for the reasons set.
+    ...(reasons.enter === null ? [] : [reasons.enter]),
   ];
   return { keys: scriptKeys, args, outbox };
 }

@@ -21,11 +21,18 @@ export interface KeySpace {
   status(p: number, status: string): string;
   /** Suspended workers parked with one reason (zset: worker id -> suspended_at_ms). */
   reason(p: number, reason: string): string;
+  /** The reasons that have (or lately had) a reason index in partition `p` (set of reason texts). */
+  reasons(p: number): string;
   deadlines(p: number): string;
   pending(p: number): string;
   /** Jobs quarantined as poison (zset: JSON [queue, job id, worker id, deaths] -> ms). */
   quarantine(p: number): string;
   trigger(p: number, topic: string): string;
+  /**
+   * The fleet's metric totals (hash: counter and histogram bucket -> value), added to by every
+   * consumer's periodic flush and read by `serve`'s /metrics. A tag of its own: one slot, one key.
+   */
+  metrics: string;
   /** One lease for the whole deployment (a single-key command: any slot will do). */
   reconcilerLease: string;
   /**
@@ -62,10 +69,12 @@ export function keySpace(prefix: string, partitions = 1): KeySpace {
     inbox: (id) => `${of(id)}:inbox:${id}`,
     status: (p, status) => `${tag(p)}:since:${status}`,
     reason: (p, reason) => `${tag(p)}:reason:${reasonKeyPart(reason)}`,
+    reasons: (p) => `${tag(p)}:reasons`,
     deadlines: (p) => `${tag(p)}:deadlines`,
     pending: (p) => `${tag(p)}:pending`,
     quarantine: (p) => `${tag(p)}:quarantine`,
     trigger: (p, topic) => `${tag(p)}:trigger:${topic}`,
+    metrics: `{${prefix}}:metrics`,
     reconcilerLease: `${tag(0)}:reconciler`,
     queueKey: (p, queue, suffix) => `${tag(p)}:${queue}:${suffix}`,
   };

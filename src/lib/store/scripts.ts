@@ -20,6 +20,7 @@ const SCRIPTS = {
   rpPage: { numberOfKeys: 1, lua: lua('page.lua') },
   rpEarly: { numberOfKeys: 9, lua: lua('early.lua') },
   rpExpireEarly: { numberOfKeys: 1, lua: lua('early-expire.lua') },
+  rpPruneReason: { numberOfKeys: 2, lua: lua('reason-prune.lua') },
 } as const;
 
 export type ScriptArgs = (string | number)[];
@@ -38,6 +39,7 @@ interface ScriptCommands {
   rpPage(...args: ScriptArgs): Promise<string[]>;
   rpEarly(...args: ScriptArgs): Promise<number>;
   rpExpireEarly(...args: ScriptArgs): Promise<number>;
+  rpPruneReason(...args: ScriptArgs): Promise<number>;
 }
 
 /** A connection with the store's scripts defined on it. */

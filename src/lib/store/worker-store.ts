@@ -13,6 +13,7 @@ import { type DurabilityOptions, ReplicaWait } from './durability.js';
 import { type Inbox, Inboxes, parseInbox } from './inbox.js';
 import { jobCalls } from './job-call.js';
 import type { KeySpace } from './keys.js';
+import { MetricReadings } from './metric-readings.js';
 import { PartitionIndexes } from './partition-indexes.js';
 import { decodeRecord, EVENTS_FIELD, type Fields, splitDocument } from './record-codec.js';
 import { type ScriptedRedis, withScripts } from './scripts.js';
@@ -53,6 +54,8 @@ export class WorkerStore {
   readonly indexes: PartitionIndexes;
   /** The workers' inboxes of early resumes (kept, expired; read with the record by `readWithInbox`). */
   readonly inbox: Inboxes;
+  /** The metrics' gauges read from the indexes, and the fleet's counter totals. */
+  readonly metrics: MetricReadings;
 
   constructor(opts: WorkerStoreOptions) {
     this.redis = withScripts(opts.redis);
@@ -61,6 +64,7 @@ export class WorkerStore {
     this.replicated = new ReplicaWait(opts.durability);
     this.indexes = new PartitionIndexes(this.redis, this.keys);
     this.inbox = new Inboxes(this.redis, this.keys, this.replicated);
+    this.metrics = new MetricReadings(this.redis, this.keys);
   }
 
   async read(id: string): Promise<Snapshot | null> {

@@ -22,7 +22,8 @@
     trigger bindings (hash per topic: worker id -> epoch): ARGV[9] to drop, then ARGV[10] to add
     the idempotency record (only with ARGV[16])
     the reason index (zset: worker id -> suspended_at ms) the worker leaves (ARGV[21] = 1), then the
-      one it enters (ARGV[22] = 1)
+      one it enters (ARGV[22] = 1) followed by the partition's reasons set (set of reason texts: the
+      metrics read which reason indexes exist from it, without a scan)
     7 keys per job to add (ARGV[18]): job hash, wait, delayed, active, meta, events, marker
     7 keys per early resume to make ready (ARGV[24]), in the same layout
 
@@ -56,7 +57,7 @@
   ARGV[24] number of early resumes the suspension takes (their delayed jobs made ready, their
            entries removed)
   ARGV[25..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms; then the early resumes'
-           job ids
+           job ids; then, with ARGV[22] = 1, the reason the worker enters (the last ARGV)
 
   Returns {1, new version} when committed; {0, current version or -1, current status or ""} when
   the stored version is not the expected one or the inbox changed since it was read (nothing is
@@ -173,8 +174,9 @@ if ARGV[21] == '1' then
   redis.call('ZREM', KEYS[t], id)
 end
 if ARGV[22] == '1' then
-  t = t + 1
-  redis.call('ZADD', KEYS[t], ARGV[20], id)
+  redis.call('ZADD', KEYS[t + 1], ARGV[20], id)
+  redis.call('SADD', KEYS[t + 2], ARGV[#ARGV])
+  t = t + 2
 end
 local jobs, early = tonumber(ARGV[18]), tonumber(ARGV[24])
 addJobs(t + 1, 25, jobs, ARGV[19])
