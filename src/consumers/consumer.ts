@@ -35,6 +35,7 @@ import { type DurabilityMode, shortfallWarner } from '../lib/store/durability.js
 import { Kernel } from '../lib/store/kernel.js';
 import { allPartitions, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { Tracing } from '../observability/tracing.js';
 import { jobProcessors } from './job-processor.js';
 import { Reconciler } from './reconciler.js';
 import { respawnWorkers } from './respawns.js';
@@ -154,7 +155,9 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       onShortfall: shortfallWarner((fields, message) => logger.warn(fields, message)),
     },
   });
-  const queues = new QueueSet(storeRedis, keys);
+  // Spans when an SDK is registered (src/observability/tracing.ts); off, nothing changes.
+  const tracing = Tracing.fromGlobal();
+  const queues = new QueueSet(storeRedis, keys, undefined, tracing.bullmq());
   const kernel = new Kernel({ store });
   const lock = new ResumeLock({ store, quorum, ttlMs: lockTtlMs });
   const engine = new ResumeEngine({
@@ -188,6 +191,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     // counts the deaths and quarantines a poison job itself (index entry first, then the failure).
     maxStalledCount: 1_000_000,
     ...keepFinished(opts.keepCompleted ?? 100_000),
+    ...tracing.bullmq(),
   };
   const blocking = () => {
     const c = open('worker');
@@ -224,14 +228,22 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       add(
         new Worker<ResumeJob, StoredOutcome, 'resume'>(
           QUEUE_NAMES.resume,
-          processor(ResumeJobSchema, (id, data, jobId) => engine.handleResume(id, data, jobId)),
+          processor(ResumeJobSchema, (id, data, jobId) =>
+            tracing.job('resume', data.workerId, jobId, data.traceparent, (span) =>
+              engine.handleResume(id, data, jobId, span),
+            ),
+          ),
           { ...at, concurrency, connection: blocking() },
         ),
       );
       add(
         new Worker<TimeoutJob, TimeoutOutcome, 'timeout'>(
           QUEUE_NAMES.timeout,
-          processor(TimeoutJobSchema, (id, data) => engine.handleTimeout(id, data)),
+          processor(TimeoutJobSchema, (id, data, jobId) =>
+            tracing.job('timeout', data.workerId, jobId, undefined, (span) =>
+              engine.handleTimeout(id, data, span),
+            ),
+          ),
           { ...at, concurrency: opts.timeoutConcurrency ?? concurrency, connection: blocking() },
         ),
       );
@@ -242,6 +254,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
         keys,
         partitions: served,
         handler: opts.onRespawn,
+        tracing,
         concurrency,
         connection: blocking,
         workerOptions,

@@ -11,6 +11,7 @@ import { invalidJob } from '../lib/queues/job-errors.js';
 import { type ConnectionSpec, closeConnection, connect, type RedisClient } from '../lib/redis.js';
 import { allPartitions, type KeySpace, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { Tracing } from '../observability/tracing.js';
 
 export type RespawnHandler = (payload: RespawnPayload) => Promise<void> | void;
 
@@ -19,6 +20,8 @@ export interface RespawnWorkerDeps {
   keys: KeySpace;
   partitions: readonly number[];
   handler: RespawnHandler;
+  /** The handler runs in a `respawn.deliver` span continuing the resume's trace (tracing on). */
+  tracing: Tracing;
   concurrency: number;
   connection: () => RedisClient;
   workerOptions: Omit<WorkerOptions, 'connection' | 'prefix' | 'concurrency'>;
@@ -34,6 +37,7 @@ export function respawnPayload(job: RespawnJob, record: WorkerRecord | null): Re
     initiator: job.initiator,
     continuity: record?.continuity ?? null,
     current: record?.version === job.version,
+    ...(job.traceparent ? { traceparent: job.traceparent } : {}),
   };
 }
 
@@ -43,7 +47,8 @@ export function respawnWorkers(deps: RespawnWorkerDeps): Worker<RespawnJob, void
     const parsed = RespawnJobSchema.safeParse(job.data);
     if (!parsed.success) throw invalidJob(job, parsed.error);
     const snapshot = await deps.store.read(parsed.data.workerId);
-    await deps.handler(respawnPayload(parsed.data, snapshot?.record ?? null));
+    const payload = respawnPayload(parsed.data, snapshot?.record ?? null);
+    await deps.tracing.respawn(parsed.data, String(job.id), async () => deps.handler(payload));
   };
   return deps.partitions.map(
     (p) =>
@@ -87,14 +92,16 @@ export function createRespawnConsumer(opts: RespawnConsumerOptions): RespawnCons
     return c;
   };
   const store = new WorkerStore({ redis: open('store'), keys });
+  const tracing = Tracing.fromGlobal();
   const workers = respawnWorkers({
     store,
     keys,
     partitions: allPartitions(keys),
     handler: opts.handler,
+    tracing,
     concurrency: opts.concurrency ?? 16,
     connection: () => open('worker'),
-    workerOptions: { autorun: false, ...KEEP_FINISHED },
+    workerOptions: { autorun: false, ...KEEP_FINISHED, ...tracing.bullmq() },
   });
   for (const w of workers)
     w.on('failed', (job, err) => logger.warn({ jobId: job?.id, err }, 'respawn handler failed'));

@@ -29,6 +29,7 @@ import type {
 } from '../lib/policy/types.js';
 import type { ResumeJob, TimeoutJob } from '../lib/queues/catalog.js';
 import type { Applied, Idempotency, Kernel } from '../lib/store/kernel.js';
+import type { JobSpan } from '../observability/tracing.js';
 
 export interface ConsumerHooks {
   preResume?: LifecycleHook<PreResumePayload>[];
@@ -62,6 +63,8 @@ interface ResumeAsk {
   suspensionEpoch?: number;
   /** An early resume's job id: it may resume only the suspension that took it from the inbox. */
   early?: string;
+  /** The job's span (NO_JOB_SPAN when tracing is off). */
+  span: JobSpan;
 }
 
 /** The longest a consumer waits, holding a timeout job taken early, before it decides again. */
@@ -72,8 +75,13 @@ export class ResumeEngine {
   constructor(private readonly deps: EngineDeps) {}
 
   /** `jobId`: the BullMQ job's id (an early resume is known by it in the inbox and the record). */
-  async handleResume(requestId: string, job: ResumeJob, jobId: string): Promise<StoredOutcome> {
-    const ask: ResumeAsk = { workerId: job.workerId, options: job.options, requestId };
+  async handleResume(
+    requestId: string,
+    job: ResumeJob,
+    jobId: string,
+    span: JobSpan,
+  ): Promise<StoredOutcome> {
+    const ask: ResumeAsk = { workerId: job.workerId, options: job.options, requestId, span };
     if (job.early) {
       // Due while still in the inbox: no suspension took it in time. Otherwise a suspension did
       // (its commit made the job ready) and it resumes that suspension or none.
@@ -95,7 +103,7 @@ export class ResumeEngine {
       job.workerId,
       (record, now) => this.decideResume(record, ask, now),
       {
-        ...this.applyOptions(requestId),
+        ...this.applyOptions(requestId, span),
         ...(idempotency ? { idempotency } : {}),
       },
     );
@@ -105,9 +113,9 @@ export class ResumeEngine {
     return { ...first.outcome, replayed: true };
   }
 
-  async handleTimeout(requestId: string, job: TimeoutJob): Promise<TimeoutOutcome> {
+  async handleTimeout(requestId: string, job: TimeoutJob, span: JobSpan): Promise<TimeoutOutcome> {
     for (;;) {
-      const applied = await this.applyTimeout(requestId, job);
+      const applied = await this.applyTimeout(requestId, job, span);
       const info = applied.kind === 'unchanged' ? applied.info : null;
       if (info?.kind !== 'early') return this.timeoutOutcome(applied);
       // Taken before its deadline by Redis's clock (this consumer's clock runs ahead): wait it out
@@ -121,10 +129,11 @@ export class ResumeEngine {
     }
   }
 
-  private applyTimeout(requestId: string, job: TimeoutJob): Promise<Applied<Info>> {
+  private applyTimeout(requestId: string, job: TimeoutJob, span: JobSpan): Promise<Applied<Info>> {
     return this.deps.kernel.apply<Info>(
       job.workerId,
       async (record, now) => {
+        span.read(record);
         // Redis's clock at the locked read (a Redlock quorum's read does not tell it: one TIME then).
         const serverNow = now.serverMs ?? (await this.deps.kernel.store.serverTimeMs());
         const plan = planTimeout(record, job.epoch, requestId, job.rev ?? 0, serverNow);
@@ -133,9 +142,13 @@ export class ResumeEngine {
         if (plan.kind === 'stale' || !record)
           return unchanged({ kind: 'stale', reason: plan.kind === 'stale' ? plan.reason : 'unknown worker' });
         if (plan.kind === 'fail') return decideTimeoutFail(record, now, requestId);
-        return this.decideResume(record, { workerId: job.workerId, options: plan.options, requestId }, now);
+        return this.decideResume(
+          record,
+          { workerId: job.workerId, options: plan.options, requestId, span },
+          now,
+        );
       },
-      this.applyOptions(requestId),
+      this.applyOptions(requestId, span),
     );
   }
 
@@ -153,20 +166,24 @@ export class ResumeEngine {
     return this.deps.kernel.settleOutbox(workerId, (record) => this.runPostResume(record));
   }
 
-  private applyOptions(requestId: string) {
+  private applyOptions(requestId: string, span: JobSpan) {
     return {
       requestId,
       lock: this.deps.lock,
       fault: this.deps.fault,
-      postResume: (record: WorkerRecord) => this.runPostResume(record),
+      postResume: (record: WorkerRecord) => span.hooks('PostResume', () => this.runPostResume(record)),
     };
   }
 
   /** DESIGN §4 steps 3-7: pure pre-check, PreResume hooks, pure decision. */
   private async decideResume(record: WorkerRecord | null, ask: ResumeAsk, now: Now): Promise<Decision<Info>> {
+    ask.span.read(record);
     const early = precheckResume(record, ask.workerId, ask);
     if (early || !record) return early ?? reject(unknownWorker(ask.workerId));
-    const chain = await this.runPreResume(record, ask.options);
+    const chain =
+      (this.deps.hooks.preResume ?? []).length === 0
+        ? await this.runPreResume(record, ask.options)
+        : await ask.span.hooks('PreResume', () => this.runPreResume(record, ask.options));
     this.deps.fault('after-hooks');
     if (chain.kind === 'block') return unchanged({ kind: 'blocked', reason: chain.reason });
     // A hook may rewrite the input into blank text: refused like a blank request (HARN-SUS-009).
@@ -180,7 +197,7 @@ export class ResumeEngine {
       if (issues.length > 0) return reject(inputSchemaError(record.id, issues));
     }
     const digest = options.continueTranscript ? null : computeDigest(record.transcript, this.deps.digest);
-    return decideResume(
+    const decision = decideResume(
       record,
       {
         options,
@@ -190,6 +207,7 @@ export class ResumeEngine {
       },
       now,
     );
+    return ask.span.decided(decision);
   }
 
   private resumeOutcome(applied: Applied<Info>): StoredOutcome {

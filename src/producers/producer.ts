@@ -30,6 +30,7 @@ import { type Applied, Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
 import type { QuarantinedJob } from '../lib/store/partition-indexes.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { type SuspendSpan, Tracing } from '../observability/tracing.js';
 import {
   type BatchFilter,
   type BatchOptions,
@@ -114,6 +115,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     overdueGraceMs: opts.overdueGraceMs ?? 2000,
     durability: opts.durability ?? 'async',
     ...(opts.replicaTimeoutMs === undefined ? {} : { replicaTimeoutMs: opts.replicaTimeoutMs }),
+    tracing: Tracing.fromGlobal(),
   });
   return withTransportErrors(producer, describeConnection(opts.connection));
 }
@@ -131,6 +133,7 @@ interface ProducerDeps {
   overdueGraceMs: number;
   durability: DurabilityMode;
   replicaTimeoutMs?: number;
+  tracing: Tracing;
 }
 
 /** The record a change left, or the refusal it met, thrown. */
@@ -154,7 +157,7 @@ class ResumeProducer implements Producer {
       keys,
       durability: { mode: deps.durability, onShortfall: 'throw', timeoutMs: deps.replicaTimeoutMs ?? 1000 },
     });
-    this.queues = new QueueSet(deps.redis, keys);
+    this.queues = new QueueSet(deps.redis, keys, undefined, deps.tracing.bullmq());
     this.kernel = new Kernel({ store: this.store, now: deps.clock });
     this.snapshots = new SnapshotPort({ kernel: this.kernel, clock: deps.clock, stateDir: deps.stateDir });
     this.requests = new ResumeRequests({
@@ -163,6 +166,7 @@ class ResumeProducer implements Producer {
       snapshots: this.snapshots,
       clock: deps.clock,
       idempotencyTtlMs: deps.idempotencyTtlMs,
+      tracing: deps.tracing,
     });
   }
 
@@ -195,7 +199,16 @@ class ResumeProducer implements Producer {
     return summarize(record as WorkerRecord);
   }
 
-  async suspend(workerId: string, input: SuspendInput = {}): Promise<WorkerSummary> {
+  /** Traced as `suspend`; the suspension it begins keeps the span's traceparent (tracing on). */
+  suspend(workerId: string, input: SuspendInput = {}): Promise<WorkerSummary> {
+    return this.deps.tracing.suspend((span) => this.suspendTraced(workerId, input, span));
+  }
+
+  private async suspendTraced(
+    workerId: string,
+    input: SuspendInput,
+    span: SuspendSpan,
+  ): Promise<WorkerSummary> {
     const id = parseInput(WorkerIdSchema, workerId, 'workerId');
     const v = parseInput(SuspendSchema, input, 'options');
     const conditions = parseResumeConditions(v.conditions);
@@ -237,7 +250,7 @@ class ResumeProducer implements Producer {
           expiresAtMs: e.expiresAtMs,
           fits: fitsSchema(e.input),
         }));
-        return decideSuspend(r, id, { ...request, early }, now);
+        return span.decided(id, decideSuspend(r, id, { ...request, early }, now));
       },
       { inbox: true },
     );

@@ -5,6 +5,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { Job } from 'bullmq';
+import type { z } from 'zod';
 import {
   idempotencyConflict,
   idempotencyJobId,
@@ -19,6 +20,7 @@ import { resumeRequestAdd } from '../lib/queues/job-adds.js';
 import type { QueueSet } from '../lib/queues/queues.js';
 import { isSnapshotPath } from '../lib/snapshot/snapshot-files.js';
 import type { WorkerStore } from '../lib/store/worker-store.js';
+import type { EnqueueSpan, Tracing } from '../observability/tracing.js';
 import type { SnapshotPort } from './snapshots.js';
 import { settledTicket, ticketFor } from './ticket.js';
 import type { DeliverEventInput, ResumeRequestOptions, ResumeTicket } from './types.js';
@@ -30,16 +32,30 @@ export interface ResumeRequestDeps {
   snapshots: SnapshotPort;
   clock: () => number;
   idempotencyTtlMs: number;
+  tracing: Tracing;
 }
 
 export class ResumeRequests {
   constructor(private readonly deps: ResumeRequestDeps) {}
 
-  async resume(
+  /** A resume request; traced as `resume.enqueue`, its job carries the span (tracing on). */
+  resume(
     target: string,
     inputOrOptions?: JsonValue,
     continueTranscript?: boolean | null,
     opts: ResumeRequestOptions = {},
+  ): Promise<ResumeTicket> {
+    return this.deps.tracing.enqueue((span) =>
+      this.request(target, inputOrOptions, continueTranscript, opts, span),
+    );
+  }
+
+  private async request(
+    target: string,
+    inputOrOptions: JsonValue | undefined,
+    continueTranscript: boolean | null | undefined,
+    opts: ResumeRequestOptions,
+    span: EnqueueSpan,
   ): Promise<ResumeTicket> {
     const { idempotencyKey, early } = parseInput(ResumeRequestOptionsSchema, opts, 'options');
     const options = parseResumeOptions(inputOrOptions, continueTranscript);
@@ -52,12 +68,12 @@ export class ResumeRequests {
       : parseInput(WorkerIdSchema, target, 'target');
     if (idempotencyKey !== undefined) {
       if (!(await this.deps.store.exists(id))) throw unknownWorker(id);
-      return this.keyedResume(id, options, idempotencyKey);
+      return this.keyedResume(id, options, idempotencyKey, span);
     }
     // One script checks that the worker exists and adds the job: one request.
     const jobId = `r-${randomUUID()}`;
     const now = this.deps.clock();
-    const job: ResumeJob = { workerId: id, options, requestedAtMs: now };
+    const job: ResumeJob = span.carry({ workerId: id, options, requestedAtMs: now });
     if (early) return this.earlyResume(id, jobId, job, early.ttlMs);
     if ((await this.deps.store.enqueue(id, resumeRequestAdd(jobId, job), now)) === 'no-worker')
       throw unknownWorker(id);
@@ -95,7 +111,12 @@ export class ResumeRequests {
    * A keyed request: an applied key replays its first outcome; an in-flight one joins the same job
    * (its id is derived from the key); a different payload under the same key is a conflict.
    */
-  private async keyedResume(id: string, options: ResumeOptions, key: string): Promise<ResumeTicket> {
+  private async keyedResume(
+    id: string,
+    options: ResumeOptions,
+    key: string,
+    span: EnqueueSpan,
+  ): Promise<ResumeTicket> {
     const hash = requestHash(id, options);
     const jobId = idempotencyJobId(id, key);
     const replay = async (): Promise<ResumeTicket | null> => {
@@ -116,13 +137,13 @@ export class ResumeRequests {
       if (late) return late;
       await existing.remove();
     }
-    const job: ResumeJob = {
+    const job: ResumeJob = span.carry({
       workerId: id,
       options,
       requestedAtMs: this.deps.clock(),
       idempotencyKey: key,
       idempotencyTtlMs: this.deps.idempotencyTtlMs,
-    };
+    });
     await queue.add('resume', job, { jobId });
     const queued = await Job.fromId(queue, jobId);
     if (queued && requestHash(queued.data.workerId, queued.data.options) !== hash)
@@ -132,6 +153,10 @@ export class ResumeRequests {
 
   async deliverEvent(event: DeliverEventInput): Promise<ResumeTicket[]> {
     const e = parseInput(DeliverEventSchema, event, 'event');
+    return this.deps.tracing.deliverEvent(e.kind, (span) => this.deliver(e, span));
+  }
+
+  private async deliver(e: z.infer<typeof DeliverEventSchema>, span: EnqueueSpan): Promise<ResumeTicket[]> {
     const waiting = await this.deps.store.indexes.triggerBindings(e.kind);
     const triggerEvent: JsonValue = {
       provider: e.provider,
@@ -142,7 +167,7 @@ export class ResumeRequests {
     };
     const tickets: ResumeTicket[] = [];
     for (const { workerId, epoch } of waiting) {
-      const job: ResumeJob = {
+      const job: ResumeJob = span.carry({
         workerId,
         options: {
           inputPresent: e.payload !== undefined && e.payload !== null,
@@ -153,7 +178,7 @@ export class ResumeRequests {
         },
         expectEpoch: epoch,
         requestedAtMs: this.deps.clock(),
-      };
+      });
       // One job per (worker, suspension, event): a redelivered event is deduplicated by BullMQ.
       const jobId = `e-${digest(`${workerId}\u0000${epoch}\u0000${e.provider}\u0000${e.id}`)}`;
       await this.deps.queues.of(workerId).resume.add('resume', job, { jobId });

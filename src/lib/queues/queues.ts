@@ -2,7 +2,7 @@
 // prefix, so a resume's queue keys share the hash slot of its worker's keys. Queues are typed by
 // the job catalog and made on first use (a deployment may have many partitions).
 
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import type { RedisClient } from '../redis.js';
 import type { KeySpace } from '../store/keys.js';
 import { type JobCatalog, jobDefaults, QUEUE_NAMES, type QueueName } from './catalog.js';
@@ -31,6 +31,8 @@ export class QueueSet {
     private readonly connection: RedisClient,
     readonly keys: KeySpace,
     private readonly onError: (err: Error) => void = () => {},
+    /** BullMQ's `telemetry` (its spans on our queues), given only while tracing is on. */
+    private readonly tracing: { telemetry?: Telemetry } = {},
   ) {}
 
   partition(p: number): PartitionQueues {
@@ -42,6 +44,7 @@ export class QueueSet {
         connection: this.connection,
         prefix,
         defaultJobOptions: jobDefaults[name],
+        ...this.tracing,
       });
       queue.on('error', this.onError);
       return queue;
