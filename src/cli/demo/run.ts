@@ -11,7 +11,7 @@ import { type Check, type DemoStats, evaluate, type RequestResult } from './chec
 import { type ConsumerProcessHandle, startConsumers } from './consumers.js';
 import { observe, waitForDrain } from './observe.js';
 import { planWorkload } from './plan.js';
-import { acquireRedis, purgeDeployment, type RedisChoice } from './redis.js';
+import { acquireRedis, type DemoRedis, purgeDeployment, type RedisChoice } from './redis.js';
 import { renderReport } from './report.js';
 import { runWorkload, type SentRequest } from './workload.js';
 
@@ -26,6 +26,21 @@ export interface DemoOptions {
   /** Keep the demo's keys in the user's Redis (a private server is always discarded). */
   keep: boolean;
   progress(line: string): void;
+  /**
+   * Runs once the checks are done, while the demo's Redis, keys and producer are still there
+   * (`demo --serve` serves the dashboard on them until Ctrl-C); everything is stopped after it.
+   */
+  afterChecks?: (deployment: DemoDeployment, report: DemoReport) => Promise<void>;
+}
+
+/** The demo's deployment, as `afterChecks` gets it. */
+export interface DemoDeployment {
+  connection: DemoRedis['connection'];
+  /** REDIS_URL or REDIS_CLUSTER_NODES of the demo's Redis. */
+  redisEnv: Record<string, string>;
+  prefix: string;
+  partitions: number;
+  producer: Producer;
 }
 
 export interface DemoReport {
@@ -86,7 +101,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     const elapsedMs = Date.now() - startedAt;
     const header = { prefix, seed: opts.seed, consumers: opts.consumers, redis: redisLabel, elapsedMs };
     const text = renderReport(header, stats, checks);
-    return { passed: checks.every((c) => c.ok), ...header, stats, checks, text };
+    const report = { passed: checks.every((c) => c.ok), ...header, stats, checks, text };
+    if (opts.afterChecks) {
+      const deployment = {
+        connection: redis.connection,
+        redisEnv: redis.env,
+        prefix,
+        partitions: opts.partitions,
+        producer,
+      };
+      await opts.afterChecks(deployment, report);
+    }
+    return report;
   } finally {
     await Promise.all(consumers.map((c) => c.stop()));
     await producer?.disconnect().catch(() => undefined);

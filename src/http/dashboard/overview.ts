@@ -33,22 +33,31 @@ export interface Overview {
   quarantined: QuarantinedJob[];
 }
 
-/** Sums per-minute series of several queues, aligned on their minute (data[0]: the last minute). */
+/**
+ * Sums per-minute series of several queues, aligned on their minute. BullMQ pushes a minute's count
+ * when the first job of a later minute ends, so data[i] is the minute i + 1 before prevTS's, and the
+ * count since prevTS (meta.count - meta.prevCount) is the minute in progress.
+ */
 function perMinute(
-  metrics: { meta: { prevTS: number }; data: number[] }[],
+  metrics: { meta: { count: number; prevTS: number; prevCount: number }; data: number[] }[],
   nowMs: number,
 ): Map<number, number> {
   const byMinute = new Map<number, number>();
+  const add = (minute: number, n: number) => {
+    if (minute > nowMs - MINUTES * 60_000) byMinute.set(minute, (byMinute.get(minute) ?? 0) + n);
+  };
   for (const m of metrics) {
     if (!m.meta.prevTS) continue;
-    const last = Math.floor(m.meta.prevTS / 60_000) * 60_000;
-    m.data.forEach((n, i) => {
-      const minute = last - i * 60_000;
-      if (minute > nowMs - MINUTES * 60_000) byMinute.set(minute, (byMinute.get(minute) ?? 0) + n);
-    });
+    const current = Math.floor(m.meta.prevTS / 60_000) * 60_000;
+    add(current, m.meta.count - m.meta.prevCount);
+    for (const [i, n] of m.data.entries()) add(current - (i + 1) * 60_000, n);
   }
   return byMinute;
 }
+
+/** Per second over a minute: the minute in progress counts only the seconds it has had. */
+const perSecond = (n: number, minute: number, nowMs: number) =>
+  n / Math.max(1, Math.min(60, (nowMs - minute) / 1000));
 
 const lateMs = (job: Job) =>
   job.processedOn === undefined
@@ -94,8 +103,8 @@ export async function readOverview(d: RouteDeps, nowMs: number): Promise<Overvie
   const at = (s: Map<number, number> | undefined, minute: number) => s?.get(minute) ?? 0;
   const history = {
     t: minutes.map((m) => m / 1000),
-    resumes: minutes.map((m) => at(series[0], m) / 60),
-    timeouts: minutes.map((m) => at(series[1], m) / 60),
+    resumes: minutes.map((m) => perSecond(at(series[0], m), m, nowMs)),
+    timeouts: minutes.map((m) => perSecond(at(series[1], m), m, nowMs)),
     failed: minutes.map((m) => at(series[2], m)),
   };
 
