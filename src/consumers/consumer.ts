@@ -35,6 +35,9 @@ import { type DurabilityMode, shortfallWarner } from '../lib/store/durability.js
 import { Kernel } from '../lib/store/kernel.js';
 import { allPartitions, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { ConsumerMetrics } from '../observability/metrics.js';
+import { MetricsFlush } from '../observability/metrics-flush.js';
+import { countJobFailure } from '../observability/metrics-jobs.js';
 import { Tracing } from '../observability/tracing.js';
 import { jobProcessors } from './job-processor.js';
 import { Reconciler } from './reconciler.js';
@@ -89,6 +92,12 @@ export interface ConsumerOptions {
   redlockUrls?: string[];
   /** How retryable failures are retried (default: 12 attempts, doubling from 100 ms). */
   retry?: RetryPolicy;
+  /**
+   * This consumer's metrics (default: a registry of its own, without process metrics). Their
+   * deltas go to the fleet totals in Redis every `metricsFlushMs` (default 5000) and on stop.
+   */
+  metrics?: ConsumerMetrics;
+  metricsFlushMs?: number;
   /** Test-only fault injection (see src/lib/faults.ts). */
   fault?: FaultHook;
   /**
@@ -104,6 +113,8 @@ export interface Consumer {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly reconciler: Reconciler;
+  /** What this consumer counted and timed (its registry: `consumer --metrics-port`). */
+  readonly metrics: ConsumerMetrics;
 }
 
 export function createConsumer(opts: ConsumerOptions): Consumer {
@@ -158,8 +169,14 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   // Spans when an SDK is registered (src/observability/tracing.ts); off, nothing changes.
   const tracing = Tracing.fromGlobal();
   const queues = new QueueSet(storeRedis, keys, undefined, tracing.bullmq());
-  const kernel = new Kernel({ store });
-  const lock = new ResumeLock({ store, quorum, ttlMs: lockTtlMs });
+  const metrics = opts.metrics ?? new ConsumerMetrics();
+  const kernel = new Kernel({ store, onFenced: () => metrics.fencedCommit() });
+  const lock = new ResumeLock({
+    store,
+    quorum,
+    ttlMs: lockTtlMs,
+    onWait: (ms) => metrics.lockWait(ms / 1000),
+  });
   const engine = new ResumeEngine({
     kernel,
     lock,
@@ -168,6 +185,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     logger,
     fault,
     hookTimeoutMs: opts.hookTimeoutMs ?? 10_000,
+    metrics,
   });
   const reconciler = new Reconciler({
     store,
@@ -199,7 +217,13 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     return c;
   };
 
-  const processor = jobProcessors({ store, logger, fault, retry, poisonDeaths });
+  const processor = jobProcessors({ store, logger, fault, retry, poisonDeaths, metrics });
+  const flush = new MetricsFlush({
+    metrics,
+    readings: store.metrics,
+    intervalMs: opts.metricsFlushMs ?? 5000,
+    logger,
+  });
 
   const running: (() => Promise<void>)[] = [];
   const closing: (() => Promise<void>)[] = [];
@@ -217,7 +241,10 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
         );
       else logger.error({ err, queue: w.name }, 'queue worker error; retrying with backoff');
     });
-    w.on('failed', (job, err) => logger.warn({ jobId: job?.id, queue: w.name, err }, 'job failed'));
+    w.on('failed', (job, err) => {
+      countJobFailure(metrics, w.name, err);
+      logger.warn({ jobId: job?.id, queue: w.name, err }, 'job failed');
+    });
     running.push(() => w.run());
     closing.push(() => w.close());
   };
@@ -267,6 +294,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   let live = false;
   return {
     reconciler,
+    metrics,
     async start() {
       if (started) return;
       started = true;
@@ -285,6 +313,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       live = true;
       reconciler.start();
       waker.start();
+      flush.start();
       logger.info(
         { concurrency, prefix, partitions: keys.partitions, served: served.length },
         'consumer started',
@@ -319,6 +348,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       }
       waker.stop();
       await reconciler.stop();
+      await flush.stop(); // the last counts, before the connections close
       await queues.close();
       await Promise.all(connections.map(closeConnection));
       logger.info('consumer stopped');

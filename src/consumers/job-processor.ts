@@ -14,6 +14,8 @@ import { lockWaitDelayMs, lockWaitReporter } from '../lib/lock/resume-lock.js';
 import { FAILED_KEPT_MS, type RetryPolicy, retryDelayMs } from '../lib/queues/catalog.js';
 import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
 import type { WorkerStore } from '../lib/store/worker-store.js';
+import { type MetricsSink, noMetrics } from '../observability/metrics.js';
+import { countJob } from '../observability/metrics-jobs.js';
 import { deferralDelayMs, SuspectGate } from './suspects.js';
 
 export interface JobProcessorDeps {
@@ -23,6 +25,8 @@ export interface JobProcessorDeps {
   retry: RetryPolicy;
   /** Consumer deaths a job may cause before it is quarantined (POISON_JOB_DEATHS). */
   poisonDeaths: number;
+  /** Outcomes and resume latency of the jobs that finish (default: not measured). */
+  metrics?: MetricsSink;
 }
 
 /** The counters every job payload of ours carries. */
@@ -93,6 +97,7 @@ export function jobProcessors(deps: JobProcessorDeps) {
       if (current !== data) await job.updateData(current);
       try {
         const result = await handle(requestId(job), parsed.data, String(job.id));
+        countJob(deps.metrics ?? noMetrics, job, result);
         fault('before-ack');
         return result;
       } catch (err) {

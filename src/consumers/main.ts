@@ -1,10 +1,13 @@
-// Composition root of a consumer process: reads the environment, starts a consumer, and stops it
-// gracefully on SIGTERM/SIGINT (stop taking jobs, finish running ones, close connections).
+// Composition root of a consumer process: reads the environment, starts a consumer (and, with a
+// metrics port, the server of its own /metrics), and stops them gracefully on SIGTERM/SIGINT (stop
+// taking jobs, finish running ones, flush the metrics, close connections, close the server).
 
 import { loadEnv, redisConnection, redlockUrls } from '../lib/config.js';
 import { faultHook, parseFaultPlan } from '../lib/faults.js';
 import { stopOnSignals } from '../lib/graceful-stop.js';
 import { createLogger } from '../lib/logger.js';
+import { ConsumerMetrics } from '../observability/metrics.js';
+import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
 import { type Consumer, createConsumer } from './consumer.js';
 import type { ConsumerHooks } from './resume-engine.js';
 
@@ -12,11 +15,19 @@ export interface ConsumerProcessOptions {
   concurrency?: number;
   /** PreResume/PostResume hooks of this process (a process entry of your own passes them). */
   hooks?: ConsumerHooks;
+  /** Serve this process's metrics at http://<host>:<port>/metrics (default: METRICS_PORT, else none). */
+  metricsPort?: number;
 }
 
-export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Promise<Consumer> {
+/** A running consumer process: the consumer, and the port its /metrics listens on (null: none). */
+export type ConsumerProcess = Consumer & { metricsPort: number | null };
+
+export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Promise<ConsumerProcess> {
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
+  const port = opts.metricsPort ?? env.METRICS_PORT;
+  // With a port, the registry carries the process metrics too (it is this process's scrape).
+  const metrics = new ConsumerMetrics({ processMetrics: port !== undefined });
   const consumer = createConsumer({
     connection: redisConnection(env),
     prefix: env.RESUME_PREFIX,
@@ -34,8 +45,17 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
     redlockUrls: redlockUrls(env),
     durability: env.RESUME_DURABILITY,
     fault: faultHook(parseFaultPlan(process.env.RP_FAULTS)),
+    metrics,
   });
-  stopOnSignals(logger, 'running jobs', () => consumer.stop());
+  let server: MetricsServer | null = null;
+  stopOnSignals(logger, 'running jobs', async () => {
+    await consumer.stop();
+    await server?.close();
+  });
   await consumer.start();
-  return consumer;
+  if (port !== undefined) {
+    server = await startMetricsServer(metrics.registry, { port });
+    logger.info({ port: server.port }, 'consumer metrics at /metrics');
+  }
+  return Object.assign(consumer, { metricsPort: server?.port ?? null });
 }

@@ -29,6 +29,8 @@ import type {
 } from '../lib/policy/types.js';
 import type { ResumeJob, TimeoutJob } from '../lib/queues/catalog.js';
 import type { Applied, Idempotency, Kernel } from '../lib/store/kernel.js';
+import { type MetricsSink, noMetrics } from '../observability/metrics.js';
+import { measureLateness, timeHooks } from '../observability/metrics-jobs.js';
 import type { JobSpan } from '../observability/tracing.js';
 
 export interface ConsumerHooks {
@@ -44,6 +46,8 @@ export interface EngineDeps {
   logger: Logger;
   fault: FaultHook;
   hookTimeoutMs: number;
+  /** Hook durations and timeout lateness (default: not measured). */
+  metrics?: MetricsSink;
 }
 
 /** Why a resume or timeout left the record as it was. */
@@ -117,7 +121,7 @@ export class ResumeEngine {
     for (;;) {
       const applied = await this.applyTimeout(requestId, job, span);
       const info = applied.kind === 'unchanged' ? applied.info : null;
-      if (info?.kind !== 'early') return this.timeoutOutcome(applied);
+      if (info?.kind !== 'early') return this.timeoutOutcome(measureLateness(this.metrics, applied));
       // Taken before its deadline by Redis's clock (this consumer's clock runs ahead): wait it out
       // here, the job kept, and decide again. A few ms are ordinary clock jitter; more is a warning.
       if (info.waitMs > CLOCK_AHEAD_WARN_MS)
@@ -246,10 +250,10 @@ export class ResumeEngine {
       resume_input: options.inputPresent ? options.input : null,
       continue_transcript: options.continueTranscript,
     };
-    const result = await withTimeout(
-      runHookChain(hooks, payload, 'PreResume'),
-      this.deps.hookTimeoutMs,
+    const result = await timeHooks(
+      this.metrics,
       'PreResume',
+      withTimeout(runHookChain(hooks, payload, 'PreResume'), this.deps.hookTimeoutMs, 'PreResume'),
     );
     if (result.kind === 'block') return result;
     return {
@@ -259,6 +263,7 @@ export class ResumeEngine {
   }
 
   private async runPostResume(record: WorkerRecord): Promise<string[]> {
+    const started = performance.now();
     const errors: string[] = [];
     for (const hook of this.deps.hooks.postResume ?? []) {
       try {
@@ -272,7 +277,12 @@ export class ResumeEngine {
         this.deps.logger.warn({ workerId: record.id, err }, 'PostResume hook failed; the resume stands');
       }
     }
+    this.metrics.hookDuration('PostResume', (performance.now() - started) / 1000);
     return errors;
+  }
+
+  private get metrics(): MetricsSink {
+    return this.deps.metrics ?? noMetrics;
   }
 }
 

@@ -18,6 +18,7 @@ import { transform, transformObject } from './openapi.js';
 import { HttpCode, HttpProblem, problem, toProblem } from './problem.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { resumeRoutes } from './routes/resumes.js';
 import { waitRoutes } from './routes/waits.js';
 import { workerRoutes } from './routes/workers.js';
@@ -34,6 +35,8 @@ export interface HttpDeps {
   /** No API keys: every route is open (the server then listens on 127.0.0.1 only). */
   insecureNoAuth?: boolean;
   clock?: () => number;
+  /** /metrics: a timeout due for longer than this is overdue (RECONCILE_INTERVAL_MS; default 2000). */
+  overdueGraceMs?: number;
 }
 
 /** What a route needs of the server: its dependencies and the clock. */
@@ -190,6 +193,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(resumeRoutes(d));
   await app.register(deliveryRoutes(d));
   await app.register(waitRoutes(d));
+  await app.register(metricsRoutes(d));
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
   );

@@ -85,6 +85,7 @@ export async function startServer(
       config,
       logger,
       insecureNoAuth: opts.insecureNoAuth,
+      overdueGraceMs: env.RECONCILE_INTERVAL_MS,
     });
     await app.listen({ host: opts.insecureNoAuth ? '127.0.0.1' : opts.host, port: opts.port });
   } catch (err) {

@@ -32,6 +32,7 @@ describe('the OpenAPI document', () => {
       [
         'GET /healthz',
         'GET /readyz',
+        'GET /metrics',
         'POST /v1/workers',
         'GET /v1/workers',
         'GET /v1/workers/{id}',
@@ -59,6 +60,10 @@ describe('the OpenAPI document', () => {
     expect(register.security).toEqual([{ apiKey: [] }]);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/v1/resume/{token}'].post.security).toEqual([]);
+    // Prometheus scrapes with a read key (`authorization: {credentials: <key>}`); the text format.
+    const metrics = doc.paths['/metrics'].get;
+    expect(metrics.security).toEqual([{ apiKey: [] }]);
+    expect(Object.keys(metrics.responses['200'].content)).toEqual(['text/plain']);
     expect(Object.keys(register.responses)).toEqual(expect.arrayContaining(['201', '4XX']));
     expect(register.requestBody.required).toBe(true);
     for (const path of ['/v1/workers/{id}/suspend', '/v1/workers/{id}/close', '/v1/resume/{token}'])

@@ -25,6 +25,8 @@ export interface ResumeLockOptions {
   /** Total time spent retrying a contended acquire before giving up. */
   maxWaitMs?: number;
   baseDelayMs?: number;
+  /** Told how long each acquire waited, taken or given up (a metric; no I/O). */
+  onWait?: (waitedMs: number) => void;
 }
 
 /** A held lock: extended every ttl/3 until released. */
@@ -65,6 +67,7 @@ export class ResumeLock {
   private readonly ttlMs: number;
   private readonly maxWaitMs: number;
   private readonly baseDelayMs: number;
+  private readonly onWait: (waitedMs: number) => void;
 
   constructor(opts: ResumeLockOptions) {
     this.store = opts.store;
@@ -83,6 +86,7 @@ export class ResumeLock {
     this.ttlMs = opts.ttlMs ?? 2500;
     this.maxWaitMs = opts.maxWaitMs ?? 300;
     this.baseDelayMs = opts.baseDelayMs ?? 20;
+    this.onWait = opts.onWait ?? (() => {});
   }
 
   /** Takes the lock on `workerId` and reads its record (and idempotency record) under it. */
@@ -92,6 +96,14 @@ export class ResumeLock {
       this.connecting = null;
     }
     const started = Date.now();
+    try {
+      return await this.take(workerId, read, started);
+    } finally {
+      this.onWait(Date.now() - started);
+    }
+  }
+
+  private async take(workerId: string, read: { idempotencyKeyHash?: string }, started: number) {
     for (let attempts = 1; ; attempts++) {
       const got = await this.attempt(workerId, read);
       if (got) return { ...got, lease: this.lease(workerId, got.holder) };

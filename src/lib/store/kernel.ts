@@ -63,6 +63,8 @@ export interface ApplyOptions<Info> {
 export interface KernelDeps {
   store: WorkerStore;
   now?: () => number;
+  /** Told of each commit the version compare-and-set refused (a metric; no I/O). */
+  onFenced?: () => void;
 }
 
 const noFault: FaultHook = () => {};
@@ -70,10 +72,12 @@ const noFault: FaultHook = () => {};
 export class Kernel {
   readonly store: WorkerStore;
   private readonly now: () => number;
+  private readonly onFenced: () => void;
 
   constructor(deps: KernelDeps) {
     this.store = deps.store;
     this.now = deps.now ?? Date.now;
+    this.onFenced = deps.onFenced ?? (() => {});
   }
 
   async apply<Info>(
@@ -145,6 +149,7 @@ export class Kernel {
           ...(inbox ? { inbox: { last: inbox.last, take: earlyTaken(decision.next) } } : {}),
         });
         if (!result.ok) {
+          this.onFenced();
           if (attempt >= MAX_COMMIT_ATTEMPTS) {
             throw versionConflict(
               {
