@@ -88,12 +88,13 @@ export class Kernel {
     const fault = opts.fault ?? noFault;
     const requestId = opts.requestId ?? `w-${randomUUID()}`;
     let lease: Lease | undefined;
+    /** Redis's clock minus this host's, from the locked read (undefined: the read did not tell). */
+    let serverOffsetMs: number | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         let snapshot: Snapshot | null;
         let stored: string | null = null;
         let inbox: Inbox | null = null;
-        let serverMs: number | undefined;
         if (opts.lock && !lease) {
           const locked = await opts.lock.acquire(
             workerId,
@@ -102,7 +103,7 @@ export class Kernel {
           lease = locked.lease;
           snapshot = locked.snapshot;
           stored = locked.idempotency;
-          serverMs = locked.serverMs;
+          if (locked.serverMs !== undefined) serverOffsetMs = locked.serverMs - this.now();
           fault('after-lock');
         } else if (opts.inbox) {
           [snapshot, inbox] = await this.store.readWithInbox(workerId);
@@ -114,12 +115,14 @@ export class Kernel {
         if (stored !== null) return await end({ kind: 'replayed', stored });
         if (snapshot?.record.outbox) snapshot = await this.settleLeftover(snapshot, opts);
 
-        const now = nowFrom(this.now());
-        const decision = await decide(
-          snapshot?.record ?? null,
-          serverMs === undefined ? now : { ...now, serverMs },
-          inbox?.entries ?? [],
-        );
+        // When the locked read told Redis's clock, the decision's time is Redis's (this host's
+        // clock plus the offset seen at that read, on later attempts too): events and finish times
+        // of consumers with skewed clocks stay in Redis's order.
+        const now =
+          serverOffsetMs === undefined
+            ? nowFrom(this.now())
+            : { ...nowFrom(this.now() + serverOffsetMs), serverMs: this.now() + serverOffsetMs };
+        const decision = await decide(snapshot?.record ?? null, now, inbox?.entries ?? []);
         const record = snapshot?.record ?? null;
         if (decision.kind === 'unchanged')
           return await end({ kind: 'unchanged', record, info: decision.info });
