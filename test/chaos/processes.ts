@@ -200,6 +200,8 @@ export class ConsumerProcess {
 export class ConsumerFleet {
   readonly slots: (ConsumerProcess | undefined)[] = [];
   readonly all: ConsumerProcess[] = [];
+  /** Environment of a slot's own (a skewed clock, another Redis URL): kept across restarts. */
+  private readonly slotEnv = new Map<number, Record<string, string>>();
   private spawned = 0;
 
   constructor(
@@ -207,15 +209,17 @@ export class ConsumerFleet {
     readonly logs: LogBook,
   ) {}
 
-  async start(count: number): Promise<void> {
-    await Promise.all(Array.from({ length: count }, (_, i) => this.spawn(i)));
+  async start(count: number, envOf?: (slot: number) => Record<string, string> | undefined): Promise<void> {
+    await Promise.all(Array.from({ length: count }, (_, i) => this.spawn(i, envOf?.(i))));
   }
 
-  async spawn(slot: number, extraEnv: Record<string, string> = {}): Promise<ConsumerProcess> {
+  /** Starts a process in `slot`; `extraEnv`, when given, stays the slot's for later restarts. */
+  async spawn(slot: number, extraEnv?: Record<string, string>): Promise<ConsumerProcess> {
+    if (extraEnv) this.slotEnv.set(slot, extraEnv);
     this.spawned += 1;
     const proc = new ConsumerProcess(
       `c${slot}#${this.spawned}`,
-      { ...this.opts, env: { ...this.opts.env, ...extraEnv } },
+      { ...this.opts, env: { ...this.opts.env, ...this.slotEnv.get(slot) } },
       this.logs,
     );
     this.slots[slot] = proc;

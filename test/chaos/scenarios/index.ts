@@ -2,9 +2,13 @@
 
 import type { Scenario } from '../types.js';
 import { badInput } from './bad-input/index.js';
+import { clockSkew } from './clock-skew.js';
 import { crashPoints } from './crash-points.js';
+import { hookFaults } from './hook-faults.js';
 import { kill9 } from './kill9.js';
+import { partition } from './partition.js';
 import { pausedHolder } from './paused-holder.js';
+import { poison } from './poison.js';
 import { races } from './races.js';
 import { redisDown } from './redis-down.js';
 import { redisShutdown, redisSigkill } from './redis-restart.js';
@@ -18,4 +22,8 @@ export const SCENARIOS: Scenario[] = [
   crashPoints,
   badInput,
   redisDown,
+  partition,
+  clockSkew,
+  poison,
+  hookFaults,
 ];

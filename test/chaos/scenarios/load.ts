@@ -22,9 +22,13 @@ export interface FaultOutcome {
   /** Checks that need the ledger (e.g. recovery times read from job finish times). */
   checks?: (ledger: Ledger) => Check[];
   moreFigures?: (ledger: Ledger) => Record<string, Figure>;
+  /** Jobs the fault made fail on purpose (quarantined poison jobs): the ledger's failed-set check skips them. */
+  expectedFailedJobs?: readonly string[];
 }
 
 export interface Fault {
+  /** A consumer slot's own environment (a skewed clock, a Redis URL through a proxy). */
+  slotEnv?(slot: number): Record<string, string> | undefined;
   /** Runs while the driver drives; must return once `driving()` turns false. */
   run(env: ChaosEnv, driving: () => boolean, rng: Rng, driver: Driver): Promise<FaultOutcome>;
 }
@@ -57,7 +61,7 @@ export async function runLoadScenario(
   });
   driver = new Driver(env, plans);
   try {
-    await env.fleet.start(size.consumers);
+    await env.fleet.start(size.consumers, (slot) => fault?.slotEnv?.(slot));
     env.sink.start();
     ctx.log(`${name}: ${size.consumers} consumers up; registering and suspending ${plans.length} workers`);
     await driver.setup();
@@ -82,6 +86,7 @@ export async function runLoadScenario(
       plans,
       requests: driver.requests,
       driveStart: driver.driveStart,
+      expectedFailed: new Set(faultOutcome?.expectedFailedJobs ?? []),
     });
     const effective = Number(ledger.figures.effectiveResumes);
     const checks: Check[] = [
