@@ -130,7 +130,8 @@ export class Kernel {
 
         lease?.check();
         fault('before-commit');
-        const nowMs = this.now();
+        // The event's time and the jobs' timestamps: Redis's clock too, when known.
+        const nowMs = this.now() + (serverOffsetMs ?? 0);
         // Without an outbox left, the commit ends the request itself: it releases a lock kept with
         // the worker and keeps the idempotency outcome.
         const ends = processEffects(decision.effects).length === 0;
