@@ -3,7 +3,7 @@
 // Connections are one per role: the store's (reads, commits, settles, locks, queues), one blocking
 // connection per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
 
-import { Worker } from 'bullmq';
+import { MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type FaultHook, noFaults } from '../lib/faults.js';
@@ -208,6 +208,9 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     // A job that stalls (its consumer died) is not failed by BullMQ for stalling: the processor
     // counts the deaths and quarantines a poison job itself (index entry first, then the failure).
     maxStalledCount: 1_000_000,
+    // Completed and failed jobs per minute over the last hour, kept by BullMQ in the queue: the
+    // dashboard's overview charts read them (queue.getMetrics).
+    metrics: { maxDataPoints: MetricsTime.ONE_HOUR },
     ...keepFinished(opts.keepCompleted ?? 100_000),
     ...tracing.bullmq(),
   };

@@ -14,6 +14,7 @@ import type { WorkerStore } from '../lib/store/worker-store.js';
 import type { Producer } from '../producers/types.js';
 import { allows, bearerKey, findKey, type Scope } from './api-keys.js';
 import type { HttpConfig } from './config.js';
+import { dashboardRoutes } from './dashboard/index.js';
 import { transform, transformObject } from './openapi.js';
 import { HttpCode, HttpProblem, problem, toProblem } from './problem.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -193,6 +194,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(resumeRoutes(d));
   await app.register(deliveryRoutes(d));
   await app.register(waitRoutes(d));
+  await app.register(dashboardRoutes(d));
   await app.register(metricsRoutes(d));
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () =>
     app.swagger(),
