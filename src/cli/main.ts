@@ -4,6 +4,7 @@
 
 import { type Env, loadEnv, redisConnection } from '../lib/config.js';
 import { checkCluster } from '../lib/redis.js';
+import { startTracing, type TracingSdk } from '../observability/tracing-sdk.js';
 import { createProducer } from '../producers/producer.js';
 import type { Producer } from '../producers/types.js';
 import { parseFlags, UsageError, wantsJson } from './args.js';
@@ -54,12 +55,20 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
   // demo brings its own Redis when none is given).
   if (env.REDIS_CLUSTER_NODES && command.name !== 'demo') await checkCluster(redisConnection(env));
   let producer: Producer | undefined;
+  let tracing = null as TracingSdk | null;
   const ctx: CliContext = {
     flags,
     positionals,
     env,
     json,
     producer: () => {
+      // A command's producer traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (consumer and
+      // serve start their own SDK in their composition roots).
+      tracing ??= startTracing({
+        endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        serviceName: env.OTEL_SERVICE_NAME,
+        process: 'cli',
+      });
       producer ??= createProducer({
         connection: redisConnection(env),
         prefix: env.RESUME_PREFIX,
@@ -77,6 +86,7 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
   } finally {
     // A failed disconnect must not hide the command's own error or result.
     await producer?.disconnect().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined);
   }
 }
 

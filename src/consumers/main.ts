@@ -8,6 +8,7 @@ import { stopOnSignals } from '../lib/graceful-stop.js';
 import { createLogger } from '../lib/logger.js';
 import { ConsumerMetrics } from '../observability/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
+import { startTracing } from '../observability/tracing-sdk.js';
 import { type Consumer, createConsumer } from './consumer.js';
 import type { ConsumerHooks } from './resume-engine.js';
 
@@ -25,6 +26,12 @@ export type ConsumerProcess = Consumer & { metricsPort: number | null };
 export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Promise<ConsumerProcess> {
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
+  // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set: registered before the consumer is made.
+  const tracing = startTracing({
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: env.OTEL_SERVICE_NAME,
+    process: 'consumer',
+  });
   const port = opts.metricsPort ?? env.METRICS_PORT;
   // With a port, the registry carries the process metrics too (it is this process's scrape).
   const metrics = new ConsumerMetrics({ processMetrics: port !== undefined });
@@ -51,6 +58,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
   stopOnSignals(logger, 'running jobs', async () => {
     await consumer.stop();
     await server?.close();
+    await tracing?.shutdown();
   });
   await consumer.start();
   if (port !== undefined) {

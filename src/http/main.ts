@@ -11,6 +11,7 @@ import { QueueSet } from '../lib/queues/queues.js';
 import { closeConnection, connect, type RedisClient, reportConnectionErrors } from '../lib/redis.js';
 import { keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
+import { startTracing } from '../observability/tracing-sdk.js';
 import { createProducer } from '../producers/producer.js';
 import type { Producer } from '../producers/types.js';
 import { buildHttpApp } from './app.js';
@@ -109,8 +110,17 @@ export async function startServer(
 export async function runServeProcess(opts: ServeOptions, env: Env = loadEnv()): Promise<RunningServer> {
   const config = loadHttpConfig();
   const logger = createLogger(env.LOG_LEVEL);
+  // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set: registered before the producer is made.
+  const tracing = startTracing({
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: env.OTEL_SERVICE_NAME,
+    process: 'serve',
+  });
   const server = await startServer(opts, env, config, logger);
   logger.info({ url: server.url, insecureNoAuth: opts.insecureNoAuth }, 'HTTP API listening');
-  stopOnSignals(logger, 'requests in flight', () => server.stop());
+  stopOnSignals(logger, 'requests in flight', async () => {
+    await server.stop();
+    await tracing?.shutdown();
+  });
   return server;
 }

@@ -48,6 +48,13 @@ export const EnvSchema = z.object({
   IDEMPOTENCY_TTL_MS: intFromEnv(24 * 3600 * 1000, 1000),
   /** 'replicated': acknowledged writes wait (WAIT 1) for a replica; 'async': the master's OK suffices. */
   RESUME_DURABILITY: z.enum(DURABILITY_MODES).default('async'),
+  /** OTLP/HTTP collector: when set, consumer, serve and the CLI export traces there (tracing-sdk.ts). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  ),
+  /** The traces' service.name (default resume-processor). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 export type Env = Readonly<z.infer<typeof EnvSchema>>;
