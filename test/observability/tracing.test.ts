@@ -142,6 +142,36 @@ describe('traces', () => {
     expect(respawn?.data.traceparent).toBe(traceparentOf(timeout.spanContext()));
   });
 
+  it('early, keyed and batched resumes carry their enqueue span to the processing span', async () => {
+    await h.startConsumer();
+    const early = await h.producer.registerWorker({ id: 'early', name: 'e', task: 't' });
+    // Sent while the worker still runs: kept in its inbox, taken by its next suspension.
+    const kept = await h.producer.resume(early.id, 'go', null, { early: { ttlMs: 60_000 } });
+    await h.producer.suspend(early.id, { reason: 'park' });
+    const keyed = await h.producer.registerWorker({ id: 'keyed', name: 'k', task: 't' });
+    await h.producer.suspend(keyed.id, { reason: 'park' });
+    const byKey = await h.producer.resume(keyed.id, 'go', null, { idempotencyKey: 'once' });
+    for (const id of ['b1', 'b2']) {
+      await h.producer.registerWorker({ id, name: 'batch', task: 't' });
+      await h.producer.suspend(id, { reason: 'batch me' });
+    }
+    const batch = await h.producer.resumeMany({ reason: 'batch me' }, 'go');
+    const tickets = [kept, byKey, ...batch.requests];
+    expect(tickets.map((t) => t.workerId).sort()).toEqual(['b1', 'b2', 'early', 'keyed']);
+    for (const ticket of tickets) {
+      expect((await ticket.result()).outcome).toBe('resumed');
+      const enqueue = only(spansOf(ticket.workerId), 'resume.enqueue');
+      const job = await h.queues.of(ticket.workerId).resume.getJob(ticket.jobId);
+      expect(job?.data.traceparent).toBe(traceparentOf(enqueue.spanContext()));
+      const processing = await waitFor('the processing span', async () =>
+        spansOf(ticket.workerId).find((s) => s.name === 'resume.process'),
+      );
+      expect(processing.parentSpanContext?.spanId).toBe(enqueue.spanContext().spanId);
+      const suspend = only(spansOf(ticket.workerId), 'suspend');
+      expect(processing.links.map((l) => l.context.spanId)).toEqual([suspend.spanContext().spanId]);
+    }
+  });
+
   it('an event delivery is the enqueue span of the resumes it sends', async () => {
     await h.startConsumer();
     const w = await h.producer.registerWorker({ name: 'reviewer', task: 'review' });
