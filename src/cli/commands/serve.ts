@@ -7,13 +7,13 @@ import type { Command } from '../command.js';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run the HTTP API (workers, resumes, resume links, webhooks) until SIGTERM/SIGINT',
   help: `Usage: resume-processor serve [--host 127.0.0.1] [--port 8080] [--insecure-no-auth] [--json]
 
 Runs the HTTP API: /v1/workers (register, status, list, events, suspend, resume, close, timeout),
 /v1/events, signed single-use resume links (POST /v1/resume/{token}), verified webhooks
-(POST /v1/webhooks/{provider}), /healthz, /readyz, the OpenAPI document at /openapi.json and
-Swagger UI at /docs. Errors are application/problem+json with a stable code. SIGTERM or SIGINT
+(POST /v1/webhooks/{provider}), /healthz, /readyz, the OpenAPI document at /openapi.json,
+Swagger UI at /docs, the operator dashboard at /dashboard (log in with an API key) and bull-board
+at /admin/queues (docs/dashboard.md). Errors are application/problem+json with a stable code. SIGTERM or SIGINT
 stops taking connections, lets requests in flight finish and exits 0. Once listening it prints
 one line ({"listening":true,"url":...} with --json); logs go to stderr. See docs/http.md.
 
