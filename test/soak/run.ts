@@ -80,6 +80,7 @@ try {
   const samples: Sample[] = [];
   const preKillClients: { t: number; clients: number }[] = [];
   const kills: { t: number; slot: number; readyAfterMs: number }[] = [];
+  const restartFailures: string[] = [];
   const sample = async () => {
     const probe = env.fleet.slots[0];
     samples.push({
@@ -106,9 +107,12 @@ try {
       if (victim === undefined) continue;
       slot = victim + 1 < consumers ? victim + 1 : 1;
       restarts.push(
-        env.fleet.killAndRestart(victim).then((r) => {
-          kills.push({ t: r.killedAt - steadyStart, slot: victim, readyAfterMs: r.readyAfterMs });
-        }),
+        env.fleet.killAndRestart(victim).then(
+          (r) => {
+            kills.push({ t: r.killedAt - steadyStart, slot: victim, readyAfterMs: r.readyAfterMs });
+          },
+          (err: unknown) => restartFailures.push((err as Error).message.slice(0, 300)),
+        ),
       );
     }
     await Promise.all(restarts);
@@ -172,6 +176,12 @@ try {
       d.errors.length === 0,
       `every producer call answered (${d.errors.length} errors)`,
       d.errors,
+    ),
+    check(
+      'restarts-ok',
+      restartFailures.length === 0,
+      `every killed consumer's replacement started (${restartFailures.length} did not)`,
+      restartFailures,
     ),
     check(
       'consumers-alive',
