@@ -13,6 +13,7 @@ import type { ResumeJob } from '../lib/queues/catalog.js';
 import { resumeRequestAdd } from '../lib/queues/job-adds.js';
 import type { QueueSet } from '../lib/queues/queues.js';
 import type { WorkerStore } from '../lib/store/worker-store.js';
+import { Tracing } from '../observability/tracing.js';
 import { ticketFor } from './ticket.js';
 import type { ResumeTicket } from './types.js';
 
@@ -20,6 +21,8 @@ export interface PinnedResumeDeps {
   store: WorkerStore;
   queues: QueueSet;
   clock: () => number;
+  /** Default: the global tracer provider's (off without an SDK). */
+  tracing?: Tracing;
 }
 
 export interface PinnedResume {
@@ -45,20 +48,39 @@ export async function resumePinned(
   deps: PinnedResumeDeps,
   req: PinnedResume,
 ): Promise<{ ticket: ResumeTicket; joined: boolean }> {
+  let joined = false;
+  // Traced as `resume.enqueue` like any resume request; the job carries the span (tracing on).
+  const ticket = await (deps.tracing ?? Tracing.fromGlobal()).enqueue(async (span) => {
+    const added = await enqueuePinned(deps, req, span.carry);
+    joined = added === 'exists';
+    return ticketFor(
+      deps.queues.of(req.workerId).resume,
+      pinnedJobId(req.workerId, req.requestKey),
+      req.workerId,
+      deps.store,
+    );
+  });
+  return { ticket, joined };
+}
+
+async function enqueuePinned(
+  deps: PinnedResumeDeps,
+  req: PinnedResume,
+  carry: (job: ResumeJob) => ResumeJob,
+): Promise<'added' | 'exists'> {
   const options = parseResumeOptions(req.input === undefined ? undefined : { input: req.input }, null);
   if (resumeInputText(options).kind === 'invalid') throw invalidResumeInput(req.workerId);
   const jobId = pinnedJobId(req.workerId, req.requestKey);
   const now = deps.clock();
-  const job: ResumeJob = {
+  const job: ResumeJob = carry({
     workerId: req.workerId,
     options,
     requestedAtMs: now,
     suspensionEpoch: req.epoch,
-  };
+  });
   const added = await deps.store.enqueue(req.workerId, resumeRequestAdd(jobId, job), now);
   if (added === 'no-worker') throw unknownWorker(req.workerId);
-  const ticket = ticketFor(deps.queues.of(req.workerId).resume, jobId, req.workerId, deps.store);
-  return { ticket, joined: added === 'exists' };
+  return added;
 }
 
 /** Whether a request under `requestKey` was made for the worker (its job is kept for a day). */

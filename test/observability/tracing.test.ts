@@ -8,6 +8,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RespawnPayload } from '../../src/lib/policy/types.js';
 import { Tracing } from '../../src/observability/tracing.js';
+import { resumePinned } from '../../src/producers/pinned-resume.js';
 import { createHarness, type Harness, waitFor } from '../support/harness.js';
 
 const exporter = new InMemorySpanExporter();
@@ -142,7 +143,7 @@ describe('traces', () => {
     expect(respawn?.data.traceparent).toBe(traceparentOf(timeout.spanContext()));
   });
 
-  it('early, keyed and batched resumes carry their enqueue span to the processing span', async () => {
+  it('early, keyed, pinned and batched resumes carry their enqueue span to the processing span', async () => {
     await h.startConsumer();
     const early = await h.producer.registerWorker({ id: 'early', name: 'e', task: 't' });
     // Sent while the worker still runs: kept in its inbox, taken by its next suspension.
@@ -156,8 +157,15 @@ describe('traces', () => {
       await h.producer.suspend(id, { reason: 'batch me' });
     }
     const batch = await h.producer.resumeMany({ reason: 'batch me' }, 'go');
-    const tickets = [kept, byKey, ...batch.requests];
-    expect(tickets.map((t) => t.workerId).sort()).toEqual(['b1', 'b2', 'early', 'keyed']);
+    // A resume link's request (HTTP resume tokens).
+    const pinned = await h.producer.registerWorker({ id: 'pinned', name: 'p', task: 't' });
+    const { epoch } = (await h.producer.suspend(pinned.id, { reason: 'link' })).suspension ?? { epoch: 0 };
+    const { ticket: byLink } = await resumePinned(
+      { store: h.store, queues: h.queues, clock: Date.now },
+      { workerId: pinned.id, epoch, requestKey: 'token-1', input: 'approved' },
+    );
+    const tickets = [kept, byKey, byLink, ...batch.requests];
+    expect(tickets.map((t) => t.workerId).sort()).toEqual(['b1', 'b2', 'early', 'keyed', 'pinned']);
     for (const ticket of tickets) {
       expect((await ticket.result()).outcome).toBe('resumed');
       const enqueue = only(spansOf(ticket.workerId), 'resume.enqueue');
