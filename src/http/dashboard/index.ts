@@ -6,7 +6,7 @@
 // are hidden from the OpenAPI document: they are not the API.
 
 import fastifyCookie from '@fastify/cookie';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../api-keys.js';
 import type { RouteDeps } from '../app.js';
 import { HttpCode, HttpProblem, toProblem } from '../problem.js';
@@ -14,7 +14,7 @@ import { actionRoutes } from './actions.js';
 import { assetRoutes } from './assets.js';
 import { html, page } from './html.js';
 import { loginRoutes } from './login.js';
-import { checkOrigin } from './origin.js';
+import { originRefusal } from './origin.js';
 import { mountQueueBoard } from './queue-board.js';
 import type { Access, DashboardDeps } from './route.js';
 import {
@@ -45,37 +45,43 @@ export const dashboardRoutes =
         insecure ?? readSession(d.config.apiKeys, request.cookies[SESSION_COOKIE], d.clock()),
     };
 
+    // The refusals are answered here rather than thrown: bull-board's routes have an error handler
+    // of their own, which would turn them into 500s.
     app.addHook('onRequest', async (request, reply) => {
       const access = accessOf(request);
       if (access === 'public') return;
       const session = deps.sessionOf(request);
       if (!session) {
-        if (request.method === 'GET' || request.method === 'HEAD')
+        if (reading(request))
           return reply.redirect(`/dashboard/login?next=${encodeURIComponent(request.url)}`, 303);
-        throw new HttpProblem(401, HttpCode.Unauthorized, 'log in to the dashboard first (/dashboard/login)');
-      }
-      if (!allows(session.scope, access))
-        throw new HttpProblem(
-          403,
-          HttpCode.Forbidden,
-          `API key "${session.name}" has scope ${session.scope}; this needs ${access}`,
+        return errorPage(
+          new HttpProblem(401, HttpCode.Unauthorized, 'log in to the dashboard first (/dashboard/login)'),
+          request,
+          reply,
+          deps,
         );
-      if (!reading(request)) checkOrigin(request, d.config.publicUrl, true);
+      }
+      if (!allows(session.scope, access)) {
+        const detail = `API key "${session.name}" has scope ${session.scope}; this needs ${access}`;
+        return errorPage(new HttpProblem(403, HttpCode.Forbidden, detail), request, reply, deps);
+      }
+      if (!reading(request)) {
+        const refused = originRefusal(request, d.config.publicUrl);
+        if (refused) return errorPage(refused, request, reply, deps);
+      }
       request.dashboardSession = session;
     });
     // The forms' CSRF token, once the body is read (bull-board's own requests rely on the
     // SameSite cookie and the Origin check above: its client sends no token).
-    app.addHook('preHandler', async (request) => {
+    app.addHook('preHandler', async (request, reply) => {
       const session = request.dashboardSession;
       if (!session || reading(request) || request.url.startsWith('/admin/')) return;
       const given =
         (request.body as Record<string, unknown> | undefined)?.csrf ?? request.headers['x-csrf-token'];
-      if (!csrfMatches(session, given))
-        throw new HttpProblem(
-          403,
-          HttpCode.Forbidden,
-          'missing or wrong CSRF token: reload the page and try again',
-        );
+      if (!csrfMatches(session, given)) {
+        const detail = 'missing or wrong CSRF token: reload the page and try again';
+        return errorPage(new HttpProblem(403, HttpCode.Forbidden, detail), request, reply, deps);
+      }
     });
 
     app.setErrorHandler((err, request, reply) => errorPage(err, request, reply, deps));
@@ -84,7 +90,7 @@ export const dashboardRoutes =
     await app.register(loginRoutes(deps));
     await app.register(viewRoutes(deps));
     await app.register(actionRoutes(deps));
-    await mountQueueBoard(app as unknown as FastifyInstance, d.queues);
+    await mountQueueBoard(app, d.queues);
   };
 
 const reading = (request: FastifyRequest) => request.method === 'GET' || request.method === 'HEAD';

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { findKey } from '../api-keys.js';
 import { HttpCode } from '../problem.js';
 import { html, page } from './html.js';
-import { checkOrigin } from './origin.js';
+import { originRefusal } from './origin.js';
 import { type DashboardDeps, dashboardRoute, sessionIn } from './route.js';
 import { issueSession, SESSION_COOKIE, SESSION_TTL_MS } from './session.js';
 
@@ -51,7 +51,8 @@ export const loginRoutes =
       '/dashboard/login',
       dashboardRoute('public'),
       async (request, reply) => {
-        checkOrigin(request, d.config.publicUrl, true);
+        const refused = originRefusal(request, d.config.publicUrl);
+        if (refused) throw refused;
         const next = safeNext(request.body?.next);
         if (d.insecureNoAuth) return reply.redirect(next, 303);
         const given = request.body?.key;

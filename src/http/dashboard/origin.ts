@@ -8,8 +8,9 @@ import { HttpCode, HttpProblem } from '../problem.js';
  * An Origin header (every current browser sends one on POST) must name this host or PUBLIC_URL. A
  * request without one passes unless the browser says it is cross-site (Sec-Fetch-Site): a client
  * that is not a browser still needs the session cookie and, for the forms, the CSRF token.
+ * Returns the refusal, or null.
  */
-export function checkOrigin(request: FastifyRequest, publicUrl: string | null, required: boolean): void {
+export function originRefusal(request: FastifyRequest, publicUrl: string | null): HttpProblem | null {
   const origin = request.headers.origin;
   const allowed = [
     `${request.protocol}://${request.host}`,
@@ -17,9 +18,9 @@ export function checkOrigin(request: FastifyRequest, publicUrl: string | null, r
   ];
   if (origin === undefined) {
     const site = request.headers['sec-fetch-site'];
-    if (!required || site === undefined || site === 'same-origin' || site === 'none') return;
-  } else if (allowed.includes(origin)) return;
-  throw new HttpProblem(
+    if (site === undefined || site === 'same-origin' || site === 'none') return null;
+  } else if (allowed.includes(origin)) return null;
+  return new HttpProblem(
     403,
     HttpCode.Forbidden,
     `a dashboard write from another origin (${origin ?? 'unknown'}) is refused`,
