@@ -8,7 +8,7 @@ import { stopOnSignals } from '../lib/graceful-stop.js';
 import { createLogger } from '../lib/logger.js';
 import { ConsumerMetrics } from '../observability/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.js';
-import { startTracing } from '../observability/tracing-sdk.js';
+import { startTracingIfSet } from '../observability/tracing-start.js';
 import { type Consumer, createConsumer } from './consumer.js';
 import type { ConsumerHooks } from './resume-engine.js';
 
@@ -27,7 +27,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
   // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set: registered before the consumer is made.
-  const tracing = startTracing({
+  const tracing = await startTracingIfSet({
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: env.OTEL_SERVICE_NAME,
     process: 'consumer',

@@ -11,7 +11,7 @@ import { QueueSet } from '../lib/queues/queues.js';
 import { closeConnection, connect, type RedisClient, reportConnectionErrors } from '../lib/redis.js';
 import { keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
-import { startTracing } from '../observability/tracing-sdk.js';
+import { startTracingIfSet } from '../observability/tracing-start.js';
 import { createProducer } from '../producers/producer.js';
 import type { Producer } from '../producers/types.js';
 import { buildHttpApp } from './app.js';
@@ -111,7 +111,7 @@ export async function runServeProcess(opts: ServeOptions, env: Env = loadEnv()):
   const config = loadHttpConfig();
   const logger = createLogger(env.LOG_LEVEL);
   // Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set: registered before the producer is made.
-  const tracing = startTracing({
+  const tracing = await startTracingIfSet({
     endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: env.OTEL_SERVICE_NAME,
     process: 'serve',
