@@ -15,6 +15,12 @@ export interface RedisServerOptions {
   dir?: string;
   /** More redis-server arguments (`--name value` pairs), e.g. the cluster settings. */
   extraArgs?: string[];
+  /**
+   * Run the server in a process group of its own, so a terminal's Ctrl-C (sent to the whole
+   * foreground group) reaches only our process, which then stops the server after what still
+   * needs it (`demo --serve`).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface RedisServerHandle {
@@ -77,7 +83,10 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       'warning',
       ...(opts.extraArgs ?? []),
     ];
-    child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn('redis-server', args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      detached: opts.ownProcessGroup ?? false,
+    });
     await waitUntilReady(port, child);
   };
   const exited = () =>
@@ -153,6 +162,8 @@ export interface RedisClusterOptions {
   appendonly?: boolean;
   /** How long a master may be unreachable before its replica takes over (ms). */
   nodeTimeoutMs?: number;
+  /** Each server in a process group of its own (see RedisServerOptions). */
+  ownProcessGroup?: boolean;
 }
 
 export interface RedisClusterHandle {
@@ -178,6 +189,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       servers.push(
         await startRedisServer({
           ...(opts.appendonly ? { appendonly: true } : {}),
+          ...(opts.ownProcessGroup ? { ownProcessGroup: true } : {}),
           extraArgs: [
             '--cluster-enabled',
             'yes',

@@ -26,6 +26,11 @@ export interface RedisChoice {
   userClusterNodes: string[] | undefined;
   /** --cluster: a private 3-master cluster when the user set none. */
   cluster: boolean;
+  /**
+   * A private server outlives a Ctrl-C to the terminal (its own process group): `demo --serve`
+   * stops it itself once the server and consumer that use it are down.
+   */
+  survivesCtrlC?: boolean;
 }
 
 const clusterRedis = (nodes: string[], external: boolean, stop: () => Promise<void>): DemoRedis => ({
@@ -55,10 +60,10 @@ export async function acquireRedis(choice: RedisChoice): Promise<DemoRedis> {
     );
   }
   if (choice.cluster) {
-    const cluster = await startRedisCluster({ masters: 3 });
+    const cluster = await startRedisCluster({ masters: 3, ownProcessGroup: choice.survivesCtrlC ?? false });
     return clusterRedis(cluster.nodes, false, () => cluster.stop());
   }
-  const server = await startRedisServer();
+  const server = await startRedisServer({ ownProcessGroup: choice.survivesCtrlC ?? false });
   return {
     connection: server.url,
     env: { REDIS_URL: server.url },

@@ -61,7 +61,8 @@ const OUTCOME_TIMEOUT_MS = 10_000;
 
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const startedAt = Date.now();
-  const redis = await acquireRedis(opts.redis);
+  // Serving after the checks, a private Redis must outlive the terminal's Ctrl-C (the serving ends on it).
+  const redis = await acquireRedis({ ...opts.redis, survivesCtrlC: opts.afterChecks !== undefined });
   const prefix = `demo-${randomBytes(4).toString('hex')}`;
   const redisLabel = typeof redis.connection === 'string' ? redactUrl(redis.label) : redis.label;
   const client = connect(redis.connection, 'producer');

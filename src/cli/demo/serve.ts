@@ -10,6 +10,7 @@ import { loadEnv } from '../../lib/config.js';
 import { createLogger } from '../../lib/logger.js';
 import type { ConnectionSpec } from '../../lib/redis.js';
 import type { Producer } from '../../producers/types.js';
+import { UsageError } from '../args.js';
 import { reviewGate, type SeededWorkers, seedDashboard } from './dashboard-seed.js';
 
 export interface DemoServeOptions {
@@ -71,6 +72,8 @@ export async function startDemoServer(opts: DemoServeOptions): Promise<DemoServe
   } catch (err) {
     await server?.stop().catch(() => undefined);
     await consumer.stop().catch(() => undefined);
+    if ((err as { code?: unknown }).code === 'EADDRINUSE')
+      throw new UsageError(`port ${opts.port} is taken: pass --port N (0 picks a free one)`, '--port');
     throw err;
   }
 }
