@@ -5,7 +5,7 @@
 // kills in turn. Redis memory, the consumer's RSS and Redis's client count are sampled; growth is
 // judged from the end of the warm-up. At the end: quiescence, then one respawn per ended suspension.
 //   npm run soak -- [--minutes 10] [--warmup-minutes 2] [--kill-every-s 30] [--workers 600]
-//                   [--consumers 3] [--keep-completed 5000] [--rate N] [--seed N] [--out report.json]
+//                   [--consumers 3] [--keep-completed 1000] [--rate N] [--seed N] [--out report.json]
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     'kill-every-s': { type: 'string', default: '30' },
     workers: { type: 'string', default: '600' },
     consumers: { type: 'string', default: '3' },
-    'keep-completed': { type: 'string', default: '5000' },
+    'keep-completed': { type: 'string', default: '1000' },
     rate: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
