@@ -7,6 +7,7 @@ import { MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type FaultHook, noFaults } from '../lib/faults.js';
+import { jobLogger } from '../lib/job-log.js';
 import { ResumeLock } from '../lib/lock/resume-lock.js';
 import { silentLogger } from '../lib/logger.js';
 import { type DigestFn, defaultDigest } from '../lib/policy/transcript.js';
@@ -120,7 +121,9 @@ export interface Consumer {
 export function createConsumer(opts: ConsumerOptions): Consumer {
   const prefix = opts.prefix ?? 'rp';
   const keys = keySpace(prefix, opts.partitions ?? 1);
-  const logger = (opts.logger ?? silentLogger).child({ component: 'consumer' });
+  // One `component` per line: each part's logger is a child of the root, never of another part's.
+  const root = opts.logger ?? silentLogger;
+  const logger = root.child({ component: 'consumer' });
   const concurrency = opts.concurrency ?? 16;
   const lockTtlMs = opts.lockTtlMs ?? 2500;
   const stalledIntervalMs = opts.stalledIntervalMs ?? 2500;
@@ -163,7 +166,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     durability: {
       mode: opts.durability ?? 'async',
       timeoutMs: opts.replicaTimeoutMs ?? 1000,
-      onShortfall: shortfallWarner((fields, message) => logger.warn(fields, message)),
+      onShortfall: shortfallWarner((fields, message) => jobLogger(logger).warn(fields, message)),
     },
   });
   // Spans when an SDK is registered (src/observability/tracing.ts); off, nothing changes.
@@ -192,7 +195,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     engine,
     queues,
     partitions: served,
-    logger: logger.child({ component: 'reconciler' }),
+    logger: root.child({ component: 'reconciler' }),
     intervalMs: opts.reconcileIntervalMs ?? 2000,
     orphanAfterMs: lockTtlMs * 2,
     lateAfterMs: Math.max(2000, stalledIntervalMs * 2),

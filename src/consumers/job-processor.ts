@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
+import { jobLogger, withJobLogger } from '../lib/job-log.js';
 import { lockWaitDelayMs, lockWaitReporter } from '../lib/lock/resume-lock.js';
 import { FAILED_KEPT_MS, type RetryPolicy, retryDelayMs } from '../lib/queues/catalog.js';
 import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
@@ -47,7 +48,12 @@ const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
 /** Makes BullMQ processors for one consumer (they share its suspect gate). */
 export function jobProcessors(deps: JobProcessorDeps) {
   const { store, logger, fault, retry, poisonDeaths } = deps;
-  const reportLockWait = lockWaitReporter(logger);
+  // Lines about a job go through its own logger (src/lib/job-log.ts): jobId, workerId, partition.
+  const log = () => jobLogger(logger);
+  const reportLockWait = lockWaitReporter({
+    warn: (fields: object, message: string) => log().warn(fields, message),
+    debug: (fields: object, message: string) => log().debug(fields, message),
+  } as Pick<Logger, 'warn' | 'debug'>);
   const suspects = new SuspectGate();
 
   const quarantine = async (job: Job, workerId: string): Promise<JobFailure> => {
@@ -56,8 +62,8 @@ export function jobProcessors(deps: JobProcessorDeps) {
       { queue: job.queueName, jobId: String(job.id), workerId, deaths, atMs: Date.now() },
       FAILED_KEPT_MS,
     );
-    logger.error(
-      { jobId: job.id, queue: job.queueName, workerId, deaths },
+    log().error(
+      { queue: job.queueName, deaths },
       'job quarantined as poison: its consumer died every time it ran it; the worker keeps its state',
     );
     return new JobFailure(
@@ -69,10 +75,11 @@ export function jobProcessors(deps: JobProcessorDeps) {
     );
   };
 
-  return <D extends Counted, R>(
-    schema: z.ZodType<D>,
-    handle: (id: string, data: D, jobId: string) => Promise<R>,
-  ) =>
+  const processor =
+    <D extends Counted, R>(
+      schema: z.ZodType<D>,
+      handle: (id: string, data: D, jobId: string) => Promise<R>,
+    ) =>
     async (job: Job<D, R>, token?: string): Promise<R> => {
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) throw invalidJob(job, parsed.error);
@@ -110,17 +117,14 @@ export function jobProcessors(deps: JobProcessorDeps) {
             job.stalledCounter -
             (parsed.data.deferrals ?? 0);
           const delayMs = lockWaitDelayMs(waits);
-          reportLockWait(err, { jobId: job.id, waits, delayMs });
+          reportLockWait(err, { waits, delayMs });
           await job.moveToDelayed(Date.now() + delayMs, token);
           throw new DelayedError();
         }
         if (err instanceof ResumeProcessorError && !err.retryable) throw new JobFailure(err);
         const retries = (parsed.data.retries ?? 0) + 1;
         if (retries >= retry.attempts || !token) throw asFailure(err);
-        logger.warn(
-          { jobId: job.id, queue: job.queueName, retries, err },
-          'job failed; retrying with backoff',
-        );
+        log().warn({ queue: job.queueName, retries, err }, 'job failed; retrying with backoff');
         await job.updateData({ ...current, retries });
         await job.moveToDelayed(Date.now() + retryDelayMs(retry, retries), token);
         throw new DelayedError();
@@ -128,4 +132,16 @@ export function jobProcessors(deps: JobProcessorDeps) {
         if (token) suspects.release(suspect);
       }
     };
+
+  return <D extends Counted, R>(
+    schema: z.ZodType<D>,
+    handle: (id: string, data: D, jobId: string) => Promise<R>,
+  ) => {
+    const run = processor(schema, handle);
+    return (job: Job<D, R>, token?: string): Promise<R> => {
+      const workerId = String((job.data as { workerId?: unknown } | undefined)?.workerId ?? '');
+      const bindings = { jobId: String(job.id), workerId, partition: store.keys.partitionOf(workerId) };
+      return withJobLogger(logger, bindings, () => run(job, token));
+    };
+  };
 }

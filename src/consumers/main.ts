@@ -55,7 +55,9 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
     metrics,
   });
   let server: MetricsServer | null = null;
-  stopOnSignals(logger, 'running jobs', async () => {
+  // The process's own lines (start, signals, stop) under a component of their own.
+  const processLog = logger.child({ component: 'process' });
+  stopOnSignals(processLog, 'running jobs', async () => {
     await consumer.stop();
     await server?.close();
     await tracing?.shutdown();
@@ -63,7 +65,7 @@ export async function runConsumerProcess(opts: ConsumerProcessOptions = {}): Pro
   await consumer.start();
   if (port !== undefined) {
     server = await startMetricsServer(metrics.registry, { port });
-    logger.info({ port: server.port }, 'consumer metrics at /metrics');
+    processLog.info({ port: server.port }, 'consumer metrics at /metrics');
   }
   return Object.assign(consumer, { metricsPort: server?.port ?? null });
 }

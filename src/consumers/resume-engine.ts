@@ -7,6 +7,7 @@ import { ResumeProcessorError, RpCode, serializeError } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
 import { idempotencyConflict, idempotencyKeyHash, requestHash } from '../lib/idempotency.js';
 import { inputSchemaError, schemaIssues } from '../lib/input-schema.js';
+import { jobLogger } from '../lib/job-log.js';
 import type { ResumeLock } from '../lib/lock/resume-lock.js';
 import { type Decision, type Now, reject, unchanged } from '../lib/policy/decision.js';
 import { applyPreResumeModification, type LifecycleHook, runHookChain } from '../lib/policy/hooks.js';
@@ -125,8 +126,8 @@ export class ResumeEngine {
       // Taken before its deadline by Redis's clock (this consumer's clock runs ahead): wait it out
       // here, the job kept, and decide again. A few ms are ordinary clock jitter; more is a warning.
       if (info.waitMs > CLOCK_AHEAD_WARN_MS)
-        this.deps.logger.warn(
-          { workerId: job.workerId, earlyByMs: info.waitMs },
+        jobLogger(this.deps.logger, { workerId: job.workerId }).warn(
+          { earlyByMs: info.waitMs },
           "timeout taken before its deadline by Redis's clock (is this host's clock ahead?); waiting",
         );
       await new Promise((r) => setTimeout(r, Math.min(info.waitMs, MAX_EARLY_WAIT_MS)));
@@ -274,7 +275,10 @@ export class ResumeEngine {
         );
       } catch (err) {
         errors.push(err instanceof Error ? err.message : String(err));
-        this.deps.logger.warn({ workerId: record.id, err }, 'PostResume hook failed; the resume stands');
+        jobLogger(this.deps.logger, { workerId: record.id }).warn(
+          { err },
+          'PostResume hook failed; the resume stands',
+        );
       }
     }
     this.metrics.hookDuration('PostResume', (performance.now() - started) / 1000);

@@ -57,7 +57,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   checkServeOptions(opts, config);
   const redis: RedisClient = connect(redisConnection(env), 'producer');
-  reportConnectionErrors(redis, (level, message, err) => logger[level]({ err }, message));
+  const connectionLog = logger.child({ component: 'serve' });
+  reportConnectionErrors(redis, (level, message, err) => connectionLog[level]({ err }, message));
   const keys = keySpace(env.RESUME_PREFIX, env.RESUME_PARTITIONS);
   const producer: Producer = createProducer({
     connection: redis,
@@ -117,8 +118,10 @@ export async function runServeProcess(opts: ServeOptions, env: Env = loadEnv()):
     process: 'serve',
   });
   const server = await startServer(opts, env, config, logger);
-  logger.info({ url: server.url, insecureNoAuth: opts.insecureNoAuth }, 'HTTP API listening');
-  stopOnSignals(logger, 'requests in flight', async () => {
+  // The process's own lines (start, signals, stop) under a component of their own.
+  const processLog = logger.child({ component: 'process' });
+  processLog.info({ url: server.url, insecureNoAuth: opts.insecureNoAuth }, 'HTTP API listening');
+  stopOnSignals(processLog, 'requests in flight', async () => {
     await server.stop();
     await tracing?.shutdown();
   });
