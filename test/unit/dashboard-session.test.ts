@@ -72,6 +72,7 @@ describe('the login redirect', () => {
     ['https://evil.example/', '/dashboard'],
     ['//evil.example/dashboard', '/dashboard'],
     ['/dashboardx', '/dashboard'],
+    ['/dashboard/\r\nSet-Cookie: a=b', '/dashboard'],
     [undefined, '/dashboard'],
   ])('next=%s goes to %s', (next, to) => {
     expect(safeNext(next)).toBe(to);

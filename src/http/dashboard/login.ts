@@ -13,7 +13,8 @@ import { issueSession, SESSION_COOKIE, SESSION_TTL_MS } from './session.js';
 /** Where to go after the login: a dashboard or bull-board path of this server, nothing else. */
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string') return '/dashboard';
-  return /^\/(dashboard|admin\/queues)([/?#]|$)/.test(next) && !next.startsWith('//') ? next : '/dashboard';
+  const ours = /^\/(dashboard|admin\/queues)([/?#]|$)/.test(next) && /^[\x21-\x7e]*$/.test(next);
+  return ours ? next : '/dashboard';
 }
 
 function loginPage(next: string, error: string | null): string {
