@@ -99,6 +99,7 @@ export function servingText(s: DemoServer): string {
     `Dashboard: ${s.url}/dashboard   (bull-board: ${s.url}/admin/queues, API: ${s.url}/docs)`,
     `API key (write scope, this run only): ${s.apiKey}`,
     `  paste it into the login form, or: curl -H "Authorization: Bearer ${s.apiKey}" ${s.url}/v1/workers?status=suspended`,
+    `  Prometheus metrics of the demo: curl -H "Authorization: Bearer ${s.apiKey}" ${s.url}/metrics`,
     `Demo workers: ${s.seeded.ids.length} suspended; ${s.seeded.overdue.join(', ')} become overdue within seconds`,
     '(a PreResume hook blocks their timeouts: resume one with input from its page).',
     'Ctrl-C stops the server, the consumer and the demo Redis.',
