@@ -71,14 +71,18 @@ export class MetricReadings {
     };
   }
 
-  /** Adds one flush of counter deltas (series -> amount) to the fleet totals, atomically. */
+  /**
+   * Adds one flush of deltas (series -> amount) to the fleet totals in one MULTI: counts (whole
+   * numbers) with HINCRBY, a histogram's `_sum` with HINCRBYFLOAT.
+   */
   async addTotals(deltas: ReadonlyMap<string, number>): Promise<void> {
     if (deltas.size === 0) return;
     const key = this.keys.metrics;
     const tx = this.redis.multi();
+    // A histogram's sum is a float field: HINCRBY on it would fail even with a whole delta.
     for (const [series, amount] of deltas) {
-      if (Number.isInteger(amount)) tx.hincrby(key, series, amount);
-      else tx.hincrbyfloat(key, series, amount);
+      if (isSum(series)) tx.hincrbyfloat(key, series, amount);
+      else tx.hincrby(key, series, Math.round(amount));
     }
     const replies = await tx.exec();
     for (const [err] of replies ?? []) if (err) throw err;
@@ -89,3 +93,5 @@ export class MetricReadings {
     return this.redis.hgetall(this.keys.metrics);
   }
 }
+
+const isSum = (series: string) => (series.split('{')[0] ?? '').endsWith('_sum');
