@@ -25,9 +25,8 @@ export interface CommandResult {
 }
 
 export interface Command {
+  /** As in the command table (commands/index.ts), which also holds its one-line summary. */
   name: string;
-  /** One line for the overall usage text. */
-  summary: string;
   /** Full `--help` text of the command. */
   help: string;
   flags: FlagSpec;

@@ -1,4 +1,5 @@
-// The overall usage text; each command carries its own --help text.
+// The overall usage text, from the command table alone (no command module is loaded); each
+// command carries its own --help text.
 
 import { COMMANDS } from './commands/index.js';
 

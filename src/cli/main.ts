@@ -1,15 +1,16 @@
 // Entry point of the `resume-processor` command line: picks the command, parses its flags,
 // validates the environment (loadEnv, before any connection), runs the command, prints one
 // result and sets the exit code. Commands only return documents; printing happens here.
+// Only what every run needs is imported statically; the environment's schema, Redis, BullMQ and
+// OpenTelemetry are imported once a command needs them, and each command's module when it runs
+// (commands/index.ts), so `--help` stays fast.
 
-import { type Env, loadEnv, redisConnection } from '../lib/config.js';
-import { checkCluster } from '../lib/redis.js';
-import { startTracing, type TracingSdk } from '../observability/tracing-sdk.js';
-import { createProducer } from '../producers/producer.js';
+import type { Env } from '../lib/config.js';
+import type { TracingSdk } from '../observability/tracing-sdk.js';
 import type { Producer } from '../producers/types.js';
 import { parseFlags, UsageError, wantsJson } from './args.js';
 import type { CliContext, CommandResult } from './command.js';
-import { findCommand } from './commands/index.js';
+import { loadCommand } from './commands/index.js';
 import { usage } from './help.js';
 import { EXIT, printError, printResult } from './output.js';
 
@@ -39,18 +40,25 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
   if (name === undefined) throw new UsageError('missing command (see resume-processor --help)', 'command');
   if (name === 'help' || name === '--help' || name === '-h') {
     const topic = rest.find((a) => !a.startsWith('-'));
-    const command = topic === undefined ? undefined : findCommand(topic);
+    const command = topic === undefined ? undefined : await loadCommand(topic);
     if (topic !== undefined && !command) throw new UsageError(`unknown command "${topic}"`, 'command');
     const text = command ? command.help : usage();
     return { document: { help: text }, human: text };
   }
-  const command = findCommand(name);
+  const command = await loadCommand(name);
   if (!command) throw new UsageError(`unknown command "${name}" (see resume-processor --help)`, 'command');
   const { flags, positionals } = parseFlags(rest, command.flags);
   if (flags.help === true) return { document: { help: command.help }, human: command.help };
 
+  const [{ loadEnv, redisConnection }, { checkCluster }, { createProducer }] = await Promise.all([
+    import('../lib/config.js'),
+    import('../lib/redis.js'),
+    import('../producers/producer.js'),
+  ]);
   const env = loadEnv();
   onEnv(env);
+  // The OpenTelemetry SDK is a large import: only when traces are on.
+  const tracingSdk = env.OTEL_EXPORTER_OTLP_ENDPOINT ? await import('../observability/tracing-sdk.js') : null;
   // A cluster that cannot serve every slot would hang some commands: say so before starting (the
   // demo brings its own Redis when none is given).
   if (env.REDIS_CLUSTER_NODES && command.name !== 'demo') await checkCluster(redisConnection(env));
@@ -64,11 +72,12 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
     producer: () => {
       // A command's producer traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (consumer and
       // serve start their own SDK in their composition roots).
-      tracing ??= startTracing({
-        endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-        serviceName: env.OTEL_SERVICE_NAME,
-        process: 'cli',
-      });
+      tracing ??=
+        tracingSdk?.startTracing({
+          endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+          serviceName: env.OTEL_SERVICE_NAME,
+          process: 'cli',
+        }) ?? null;
       producer ??= createProducer({
         connection: redisConnection(env),
         prefix: env.RESUME_PREFIX,

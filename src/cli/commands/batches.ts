@@ -32,7 +32,6 @@ const summaryTable = (counts: Record<string, number>) =>
 
 export const resumeManyCommand: Command = {
   name: 'resume-many',
-  summary: 'resume every suspended worker a filter matches, one request each',
   help: `Usage: resume-processor resume-many [filters] (--input TEXT | --options JSON)
          [--continue-transcript true|false] [--key K] [--wait MS] [--concurrency N] [--dry-run] [--json]
 
@@ -107,7 +106,6 @@ Examples:
 
 export const closeManyCommand: Command = {
   name: 'close-many',
-  summary: 'close every worker a filter matches, one by one',
   help: `Usage: resume-processor close-many [filters] [--graceful] [--concurrency N] [--dry-run] [--json]
 
 Closes (cancels, or stops with --graceful) every worker the filters match, each as close would.

@@ -6,7 +6,6 @@ import { formatSummary } from '../format.js';
 
 export const closeCommand: Command = {
   name: 'close',
-  summary: 'cancel a worker (any status); later resumes get HARN-SUS-010',
   help: `Usage: resume-processor close ID [--graceful] [--json]
 
 Moves the worker to cancelled (or stopped with --graceful), disarms its timeout and triggers, and

@@ -8,7 +8,6 @@ import { redactUrl } from '../output.js';
 
 export const consumerCommand: Command = {
   name: 'consumer',
-  summary: 'run a consumer: takes resume and timeout jobs until SIGTERM/SIGINT',
   help: `Usage: resume-processor consumer [--concurrency N] [--metrics-port N] [--json]
 
 Runs a consumer process: takes resume requests and timeout jobs, locks each worker, runs the

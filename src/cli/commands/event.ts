@@ -8,7 +8,6 @@ import { formatOutcome } from '../format.js';
 
 export const eventCommand: Command = {
   name: 'event',
-  summary: 'deliver an external event to the workers waiting for it',
   help: `Usage: resume-processor event --provider P --kind K --id ID [--payload JSON]
                               [--dedupe-key KEY] [--wait MS] [--json]
 

@@ -8,7 +8,6 @@ import { formatList, formatQuarantined, formatSummary } from '../format.js';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: "print a worker's summary",
   help: `Usage: resume-processor status ID [--json]
 
 Prints the worker's summary: status, version, history, suspension (reason, initiator, epoch,
@@ -58,7 +57,6 @@ export function filterFromFlags(flags: FlagValues): Record<string, unknown> {
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list workers, a page at a time, by status, reason, suspension time or deadline',
   help: `Usage: resume-processor list [filters] [--limit N] [--cursor C] [--json]
 
 Lists worker summaries from the indexes, oldest first: by when each entered its status (a

@@ -7,7 +7,6 @@ import { formatSummary } from '../format.js';
 
 export const registerCommand: Command = {
   name: 'register',
-  summary: 'register a running worker',
   help: `Usage: resume-processor register --name NAME --task TASK [--id ID] [--mode MODE] [--json]
 
 Creates a running worker and prints its summary.

@@ -9,7 +9,6 @@ import { EXIT } from '../output.js';
 
 export const resumeCommand: Command = {
   name: 'resume',
-  summary: 'request a resume (and optionally wait for its outcome)',
   help: `Usage: resume-processor resume ID [--input TEXT | --options JSON]
                                [--continue-transcript true|false] [--key K | --early-ttl MS]
                                [--wait MS] [--json]

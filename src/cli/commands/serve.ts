@@ -7,7 +7,6 @@ import type { Command } from '../command.js';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run the HTTP API (workers, resumes, resume links, webhooks) until SIGTERM/SIGINT',
   help: `Usage: resume-processor serve [--host 127.0.0.1] [--port 8080] [--insecure-no-auth] [--json]
 
 Runs the HTTP API: /v1/workers (register, status, list, events, suspend, resume, close, timeout),

@@ -9,7 +9,6 @@ import { EXIT } from '../output.js';
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import Harn worker_snapshot files (a file or a directory of *.json)',
   help: `Usage: resume-processor import PATH|DIR [--no-replace] [--json]
 
 Reads Harn worker_snapshot JSON files (or our own exports) into Redis. A worker whose status was
@@ -47,7 +46,6 @@ Example:
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write a worker as a Harn worker_snapshot file',
   help: `Usage: resume-processor export ID [--out PATH] [--json]
 
 Writes the worker in Harn's worker_snapshot format (default: $HARN_WORKER_STATE_DIR/<id>.json, or

@@ -9,7 +9,6 @@ import { formatSummary } from '../format.js';
 
 export const suspendCommand: Command = {
   name: 'suspend',
-  summary: 'suspend a running worker (optionally with a timeout)',
   help: `Usage: resume-processor suspend ID [--reason R] [--initiator I] [--timeout-ms MS]
                                 [--on-timeout ACTION] [--conditions JSON] [--input-schema JSON] [--json]
 

@@ -6,7 +6,6 @@ import { formatSummary } from '../format.js';
 
 export const extendCommand: Command = {
   name: 'extend',
-  summary: "move a suspended worker's timeout (later or sooner)",
   help: `Usage: resume-processor extend ID (--by MS | --until TIME) [--expect-epoch N] [--json]
 
 Moves the deadline of the armed timeout of the worker's current suspension and prints its
@@ -45,7 +44,6 @@ Examples:
 
 export const cancelWaitCommand: Command = {
   name: 'cancel-wait',
-  summary: "disarm a suspended worker's timeout and/or trigger; it stays suspended",
   help: `Usage: resume-processor cancel-wait ID [--timeout] [--trigger] [--json]
 
 Disarms the timeout (--timeout), the event trigger (--trigger) or both (neither flag) of the
