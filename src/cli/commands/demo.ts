@@ -9,6 +9,7 @@ import { EXIT } from '../output.js';
 
 export const demoCommand: Command = {
   name: 'demo',
+  summary: 'run a local demo with several consumers and check the guarantees',
   help: `Usage: resume-processor demo [--workers N] [--consumers N] [--seed N] [--cluster] [--keep] [--serve [--port N]] [--json]
 
 Registers and suspends workers (some with short timeouts of each action), sends resume requests
@@ -72,12 +73,15 @@ Example:
   },
 };
 
-/** `--serve`: prints the report, serves the dashboard on the demo's deployment until a signal. */
+/**
+ * `--serve`: prints the report, serves the dashboard on the demo's deployment until a signal. All
+ * of it goes to stderr (a terminal shows it as well): stdout keeps the command's one result.
+ */
 async function serveUntilSignal(deployment: DemoDeployment, report: DemoReport, port: number): Promise<void> {
   process.stderr.write(`${report.text}\n`);
   process.stderr.write('demo: serving the dashboard (consumer, demo workers, HTTP server)\n');
   const server = await startDemoServer({ ...deployment, port });
-  process.stdout.write(servingText(server));
+  process.stderr.write(servingText(server));
   const signal = await untilSignal();
   process.stderr.write(`demo: ${signal}: stopping the server and the consumer\n`);
   await server.stop();
