@@ -1,0 +1,79 @@
+// `npm run bench:cli`: the compiled CLI's cold start, as a script calling it in a loop pays it:
+// `resume-processor --help` and `status ID --json` against a private redis-server, each run as a
+// fresh `node dist/cli/main.js` process. Prints median and p95 per command and whether the targets
+// (docs/cli.md) hold. Needs `npm run build` first. Flags: --runs N (default 20).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startRedisServer } from '../src/lib/redis-server.js';
+import { percentile } from './lib/stats.js';
+
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const WARMUP_RUNS = 2;
+
+interface Case {
+  label: string;
+  args: string[];
+  targetMs: number;
+}
+
+function runs(): number {
+  const i = process.argv.indexOf('--runs');
+  const n = i === -1 ? 20 : Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--runs takes a positive integer, got ${process.argv[i + 1]}`);
+  return n;
+}
+
+/** Runs the CLI once and returns its wall time in ms; a failed run stops the benchmark. */
+function timeOnce(args: string[], env: NodeJS.ProcessEnv): number {
+  const start = performance.now();
+  const run = spawnSync(process.execPath, [MAIN, ...args], { env, encoding: 'utf8' });
+  const ms = performance.now() - start;
+  if (run.status !== 0)
+    throw new Error(`resume-processor ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+  const count = runs();
+  const redis = await startRedisServer();
+  // Traces off: the figures are the CLI's own, without an OTLP export at exit.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    RESUME_PREFIX: 'bench-cli',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  try {
+    const id = 'bench-cli-worker';
+    timeOnce(['register', '--name', 'bench', '--task', 'cold start', '--id', id, '--json'], env);
+    const cases: Case[] = [
+      { label: 'resume-processor --help', args: ['--help'], targetMs: 150 },
+      { label: 'resume-processor status ID --json', args: ['status', id, '--json'], targetMs: 300 },
+    ];
+    console.log(`node ${process.version}, ${count} runs each after ${WARMUP_RUNS} warm-up runs`);
+    let failed = false;
+    for (const c of cases) {
+      for (let i = 0; i < WARMUP_RUNS; i++) timeOnce(c.args, env);
+      const times = Array.from({ length: count }, () => timeOnce(c.args, env)).sort((a, b) => a - b);
+      const p50 = percentile(times, 50);
+      const p95 = percentile(times, 95);
+      const ok = p50 <= c.targetMs;
+      failed ||= !ok;
+      console.log(
+        `${c.label.padEnd(36)} median ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms ` +
+          `(target ≤ ${c.targetMs} ms: ${ok ? 'met' : 'NOT met'})`,
+      );
+    }
+    process.exitCode = failed ? 1 : 0;
+  } finally {
+    await redis.stop();
+  }
+}
+
+await main();
