@@ -9,7 +9,6 @@ import { EXIT } from '../output.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run a local demo with several consumers and check the guarantees',
   help: `Usage: resume-processor demo [--workers N] [--consumers N] [--seed N] [--cluster] [--keep] [--serve [--port N]] [--json]
 
 Registers and suspends workers (some with short timeouts of each action), sends resume requests
