@@ -122,10 +122,16 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
     await anonymous.close();
 
     const { context, page } = await loggedIn(READ_KEY);
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (err) => errors.push(err.message));
     await page.goto('/dashboard/overview');
     expect(await textOf(page, 'h1')).toBe('Overview');
     await page.locator('#chart-lateness canvas').waitFor();
     expect(await page.evaluate(() => typeof (window as { uPlot?: unknown }).uPlot)).toBe('function');
+    expect(errors, 'no script error or Content-Security-Policy refusal on the overview').toEqual([]);
     const board2 = await page.goto('/admin/queues');
     expect(board2?.status()).toBe(200);
     // bull-board's client renders the deployment's queues from its API.

@@ -53,6 +53,8 @@ describe('the dashboard over HTTP', () => {
     const { page, csrf } = await workerPage(cookie, 'dash-extend');
     expect(page.status).toBe(200);
     expect(page.text).toContain('button type="submit">Extend');
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'.*frame-ancestors 'none'/);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
 
     const moved = await send('/dashboard/workers/dash-extend/extend', {
       cookie,
