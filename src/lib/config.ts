@@ -39,7 +39,10 @@ export const EnvSchema = z.object({
   POISON_JOB_DEATHS: intFromEnv(3, 1),
   RECONCILE_INTERVAL_MS: intFromEnv(2000, 100),
   /** A consumer serves its own Prometheus metrics on this port at /metrics (unset: it does not). */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
   /** Completed jobs a consumer keeps per queue (and at most a day); see KEEP_FINISHED. */
   KEEP_COMPLETED_JOBS: intFromEnv(100_000, 100),
   /** Where `import`/`export` and `resume <id>` look for snapshots (Harn's variable of the same name). */
