@@ -278,7 +278,8 @@ describe('requests per resume', () => {
     try {
       const w = await h.producer.registerWorker({ name: 'n', task: 't' });
       await h.producer.suspend(w.id, { conditions: { timeout: { duration_ms: 60_000 } } });
-      await h.startConsumer({ reconcileIntervalMs: 60_000 });
+      // No reconciler round nor metrics flush (both on the store connection) inside the window.
+      await h.startConsumer({ reconcileIntervalMs: 60_000, metricsFlushMs: 600_000 });
       const ticket = await h.producer.resume(w.id, 'warm up the scripts');
       await ticket.result({ timeoutMs: 20_000 });
       await h.producer.suspend(w.id, { conditions: { timeout: { duration_ms: 60_000 } } });
