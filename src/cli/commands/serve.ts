@@ -13,9 +13,10 @@ Runs the HTTP API: /v1/workers (register, status, list, events, suspend, resume,
 /v1/events, signed single-use resume links (POST /v1/resume/{token}), verified webhooks
 (POST /v1/webhooks/{provider}), /healthz, /readyz, the OpenAPI document at /openapi.json,
 Swagger UI at /docs, the operator dashboard at /dashboard (log in with an API key) and bull-board
-at /admin/queues (docs/dashboard.md). Errors are application/problem+json with a stable code. SIGTERM or SIGINT
-stops taking connections, lets requests in flight finish and exits 0. Once listening it prints
-one line ({"listening":true,"url":...} with --json); logs go to stderr. See docs/http.md.
+at /admin/queues (docs/dashboard.md). Errors are application/problem+json with a stable code.
+SIGTERM or SIGINT stops taking connections, lets requests in flight finish and exits 0. Once
+listening it prints one line ({"listening":true,"url":...} with --json); logs go to stderr. See
+docs/http.md.
 
   --host H             address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N             port (default 8080; 0 picks a free one)
