@@ -377,7 +377,7 @@ describe('API keys', () => {
             path: path.replace('{id}', 'some-worker'),
             scope: method === 'get' ? 'read' : 'write',
           });
-    expect(routes.length).toBe(12);
+    expect(routes.length).toBe(13);
     for (const r of routes) {
       const body = r.method === 'GET' ? {} : { json: {} };
       const none = await api.call(r.method, r.path, { key: 'none', ...body });
