@@ -4,6 +4,7 @@
 import type { Env } from '../lib/config.js';
 import type { Producer } from '../producers/types.js';
 import type { FlagSpec, FlagValues } from './args.js';
+import type { WorkerReader } from './worker-reader.js';
 
 export interface CliContext {
   flags: FlagValues;
@@ -12,6 +13,8 @@ export interface CliContext {
   json: boolean;
   /** A producer on REDIS_URL / RESUME_PREFIX, created on first use and disconnected by main. */
   producer(): Producer;
+  /** The worker reader of a `readsOnly` command, created on first use and disconnected by main. */
+  reader(): Promise<WorkerReader>;
 }
 
 export interface CommandResult {
@@ -30,5 +33,7 @@ export interface Command {
   /** Full `--help` text of the command. */
   help: string;
   flags: FlagSpec;
+  /** It only reads a worker (ctx.reader()): main loads no producer for it, so it starts faster. */
+  readsOnly?: boolean;
   run(ctx: CliContext): Promise<CommandResult>;
 }

@@ -13,6 +13,7 @@ import type { CliContext, CommandResult } from './command.js';
 import { loadCommand } from './commands/index.js';
 import { usage } from './help.js';
 import { EXIT, printError, printResult } from './output.js';
+import type { WorkerReader } from './worker-reader.js';
 
 // A one-shot command closes its connections and the process ends by itself; this only catches a
 // handle someone forgot, so a script never hangs on us.
@@ -50,19 +51,21 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
   const { flags, positionals } = parseFlags(rest, command.flags);
   if (flags.help === true) return { document: { help: command.help }, human: command.help };
 
-  const [{ loadEnv, redisConnection }, { checkCluster }, { createProducer }] = await Promise.all([
+  const [{ loadEnv, redisConnection }, { checkCluster }] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/redis.js'),
-    import('../producers/producer.js'),
   ]);
   const env = loadEnv();
   onEnv(env);
+  // A command that only reads a worker (status) gets a reader instead: BullMQ stays unloaded.
+  const producers = command.readsOnly ? null : await import('../producers/producer.js');
   // The OpenTelemetry SDK is a large import: only when traces are on.
   const tracingSdk = env.OTEL_EXPORTER_OTLP_ENDPOINT ? await import('../observability/tracing-sdk.js') : null;
   // A cluster that cannot serve every slot would hang some commands: say so before starting (the
   // demo brings its own Redis when none is given).
   if (env.REDIS_CLUSTER_NODES && command.name !== 'demo') await checkCluster(redisConnection(env));
   let producer: Producer | undefined;
+  let reader: WorkerReader | undefined;
   let tracing = null as TracingSdk | null;
   const ctx: CliContext = {
     flags,
@@ -70,6 +73,7 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
     env,
     json,
     producer: () => {
+      if (!producers) throw new Error(`${command.name} is readsOnly: it has ctx.reader(), no producer`);
       // A command's producer traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (consumer and
       // serve start their own SDK in their composition roots).
       tracing ??=
@@ -78,7 +82,7 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
           serviceName: env.OTEL_SERVICE_NAME,
           process: 'cli',
         }) ?? null;
-      producer ??= createProducer({
+      producer ??= producers.createProducer({
         connection: redisConnection(env),
         prefix: env.RESUME_PREFIX,
         partitions: env.RESUME_PARTITIONS,
@@ -89,12 +93,22 @@ async function dispatch(argv: string[], json: boolean, onEnv: (env: Env) => void
       });
       return producer;
     },
+    reader: async () => {
+      const { createWorkerReader } = await import('./worker-reader.js');
+      reader ??= createWorkerReader({
+        connection: redisConnection(env),
+        prefix: env.RESUME_PREFIX,
+        partitions: env.RESUME_PARTITIONS,
+      });
+      return reader;
+    },
   };
   try {
     return await command.run(ctx);
   } finally {
     // A failed disconnect must not hide the command's own error or result.
     await producer?.disconnect().catch(() => undefined);
+    await reader?.disconnect().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);
   }
 }

@@ -17,9 +17,10 @@ An unknown id is an error (RP-UNKNOWN-WORKER).
 Example:
   resume-processor status reviewer-42 --json`,
   flags: {},
+  readsOnly: true,
   async run(ctx) {
     const [id = ''] = positionalArgs(ctx.positionals, ['ID']);
-    const worker = await ctx.producer().getWorker(id);
+    const worker = await (await ctx.reader()).getWorker(id);
     if (!worker) throw unknownWorker(id);
     return { document: worker, human: formatSummary(worker) };
   },
