@@ -9,13 +9,10 @@ export async function countByStatus(
   redis: RedisClient,
   keys: KeySpace,
 ): Promise<Record<WorkerStatus, number>> {
-  const counts = Object.fromEntries(WORKER_STATUSES.map((s) => [s, 0])) as Record<WorkerStatus, number>;
-  await Promise.all(
-    allPartitions(keys).flatMap((p) =>
-      WORKER_STATUSES.map(async (status) => {
-        counts[status] += await redis.zcard(keys.status(p, status));
-      }),
-    ),
+  const perPartition = await Promise.all(
+    allPartitions(keys).map((p) => Promise.all(WORKER_STATUSES.map((s) => redis.zcard(keys.status(p, s))))),
   );
+  const counts = Object.fromEntries(WORKER_STATUSES.map((s) => [s, 0])) as Record<WorkerStatus, number>;
+  for (const row of perPartition) for (const [i, s] of WORKER_STATUSES.entries()) counts[s] += row[i] ?? 0;
   return counts;
 }
