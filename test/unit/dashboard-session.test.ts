@@ -37,7 +37,11 @@ describe('dashboard sessions', () => {
     ['missing', undefined, NOW],
     ['garbled', 'not-a-session', NOW],
     ['expired', cookie, NOW + SESSION_TTL_MS + 1],
-    ['another key name (the read key)', tampered(cookie, 1, 'viewer'), NOW],
+    [
+      'another key name (the read key)',
+      tampered(cookie, 1, Buffer.from('viewer').toString('base64url')),
+      NOW,
+    ],
     ['a later expiry', tampered(cookie, 2, String(NOW + 10 * SESSION_TTL_MS)), NOW],
     ['a forged MAC', tampered(cookie, 4, 'A'.repeat(43)), NOW],
   ])('refuses a %s cookie', (_what, value, at) => {
@@ -48,6 +52,12 @@ describe('dashboard sessions', () => {
     const rotated = parseApiKeys('ops:ops-key-rotated-0123456789ab:write');
     expect(readSession(rotated, cookie, NOW)).toBeNull();
     expect(readSession(KEYS.slice(1), cookie, NOW)).toBeNull();
+  });
+
+  it('works for a key whose name has dots', () => {
+    const dotted = parseApiKeys('ops.eu-1:dotted-key-0123456789abcdef:read');
+    const value = issueSession(dotted[0]!, NOW);
+    expect(readSession(dotted, value, NOW)).toMatchObject({ name: 'ops.eu-1', scope: 'read' });
   });
 
   it('takes the scope the key has now', () => {

@@ -1,6 +1,6 @@
 // Dashboard sessions: the API key typed once into the login form becomes a cookie
-// `v1.<key name>.<expiry ms>.<nonce>.<mac>`, HttpOnly and SameSite=Strict, where the MAC is an
-// HMAC-SHA256 keyed by the API key's digest (the server keeps no other secret and no session
+// `v1.<key name, base64url>.<expiry ms>.<nonce>.<mac>`, HttpOnly and SameSite=Strict, where the MAC
+// is an HMAC-SHA256 keyed by the API key's digest (the server keeps no other secret and no session
 // table). Every API server with the same API_KEYS accepts it, and removing or changing a key ends
 // its sessions. The key itself never goes into the cookie. The CSRF token of a session is another
 // HMAC of its nonce under the same key: forms carry it, and a write without it is refused.
@@ -32,7 +32,9 @@ const same = (a: string, b: string) => {
 
 /** A new session cookie's value for `key`. */
 export function issueSession(key: ApiKey, nowMs: number): string {
-  const body = `v1.${key.name}.${nowMs + SESSION_TTL_MS}.${randomBytes(16).toString('base64url')}`;
+  // The name in base64url: key names may hold dots, the cookie's separator.
+  const name = Buffer.from(key.name, 'utf8').toString('base64url');
+  const body = `v1.${name}.${nowMs + SESSION_TTL_MS}.${randomBytes(16).toString('base64url')}`;
   return `${body}.${mac(key.digest, 'session', body)}`;
 }
 
@@ -45,8 +47,9 @@ export function readSession(
   if (!value) return null;
   const parts = value.split('.');
   if (parts.length !== 5 || parts[0] !== 'v1') return null;
-  const [, name, expiry, nonce, given] = parts as [string, string, string, string, string];
+  const [, encoded, expiry, nonce, given] = parts as [string, string, string, string, string];
   if (!(Number(expiry) > nowMs)) return null;
+  const name = Buffer.from(encoded, 'base64url').toString('utf8');
   const key = keys.find((k) => k.name === name);
   if (!key) return null;
   if (!same(given, mac(key.digest, 'session', parts.slice(0, 4).join('.')))) return null;
