@@ -60,6 +60,24 @@ console.log(JSON.stringify({ status: worker?.status, code: typeof RpCode, api: a
   apiStatus: api.json().status, css: css.statusCode, cssBytes: css.body.length }));
 `;
 
+// Preloaded with --import: reports on stderr, at exit, every package an ESM import resolved into
+// (node_modules/<package>/...), so a test sees what a command loaded.
+const IMPORTS_HOOK = `
+import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+const packages = new Set();
+port1.on('message', (url) => {
+  const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url);
+  if (m && m[1] !== 'resume-processor') packages.add(m[1]);
+});
+port1.unref();
+const hooks = 'let port; export function initialize(d) { port = d.port } ' +
+  'export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r }';
+register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] });
+process.on('exit', () => process.stderr.write('\\nimported: ' + JSON.stringify([...packages]) + '\\n'));
+`;
+
 let work: string;
 let project: string;
 let packed: string[] = [];
@@ -79,6 +97,7 @@ beforeAll(async () => {
     JSON.stringify({ name: 'uses-rp', private: true, type: 'module' }),
   );
   writeFileSync(join(project, 'check.mjs'), CHECK_SCRIPT);
+  writeFileSync(join(project, 'imports-hook.mjs'), IMPORTS_HOOK);
   await succeed(
     'npm',
     ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', join(work, info.filename)],
@@ -122,6 +141,25 @@ describe('the installed package', () => {
     for (const command of ['register', 'status', 'consumer', 'serve', 'demo']) {
       expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
+  });
+
+  test('--help imports no dependency; status none of BullMQ, fastify or OpenTelemetry', async () => {
+    const imported = async (args: string[]) => {
+      const main = join(project, 'node_modules', 'resume-processor', 'dist', 'cli', 'main.js');
+      const r = await run(
+        process.execPath,
+        ['--import', './imports-hook.mjs', main, ...args],
+        project,
+        env(),
+      );
+      const line = /^imported: (.*)$/m.exec(r.stderr);
+      expect(line, r.stderr).not.toBeNull();
+      return JSON.parse(line?.[1] ?? '[]') as string[];
+    };
+    expect(await imported(['--help'])).toEqual([]);
+    const status = await imported(['status', 'no-such-worker', '--json']);
+    expect(status).toContain('ioredis');
+    expect(status.filter((p) => /^(bullmq|fastify|@opentelemetry\/)/.test(p))).toEqual([]);
   });
 
   test('register and status round trip through the CLI, the library and resume-processor/http', async () => {
