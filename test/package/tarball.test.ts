@@ -60,6 +60,19 @@ console.log(JSON.stringify({ status: worker?.status, code: typeof RpCode, api: a
   apiStatus: api.json().status, css: css.statusCode, cssBytes: css.body.length }));
 `;
 
+// The same use in TypeScript, type-checked against the package's .d.ts files (skipLibCheck off).
+const TYPED_USE = `
+import { createProducer, type Producer, type WorkerSummary } from 'resume-processor';
+import { createHttpApp, type HttpConfig, loadHttpConfig } from 'resume-processor/http';
+
+const producer: Producer = createProducer({ connection: 'redis://127.0.0.1:6379' });
+const worker: WorkerSummary | null = await producer.getWorker('w');
+const config: HttpConfig = loadHttpConfig({});
+const { app, close } = await createHttpApp({ connection: 'redis://127.0.0.1:6379', config });
+app.get('/mine', async () => ({ status: worker?.status }));
+await close();
+`;
+
 // Preloaded with --import: reports on stderr, at exit, every package an ESM import resolved into
 // (node_modules/<package>/...), so a test sees what a command loaded.
 const IMPORTS_HOOK = `
@@ -98,6 +111,7 @@ beforeAll(async () => {
   );
   writeFileSync(join(project, 'check.mjs'), CHECK_SCRIPT);
   writeFileSync(join(project, 'imports-hook.mjs'), IMPORTS_HOOK);
+  writeFileSync(join(project, 'use.ts'), TYPED_USE);
   await succeed(
     'npm',
     ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', join(work, info.filename)],
@@ -132,6 +146,29 @@ describe('the packed tarball', () => {
 });
 
 describe('the installed package', () => {
+  test('its types: the library and resume-processor/http type-check in a TypeScript project', async () => {
+    const tsconfig = {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        // The project has only the package; TypeScript and Node's types come from this clone.
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+        types: ['node'],
+      },
+      files: ['use.ts'],
+    };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
+    await succeed(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'],
+      project,
+    );
+  });
+
   const bin = () => join(project, 'node_modules', '.bin', 'resume-processor');
   const env = () => ({ ...process.env, REDIS_URL: redisUrl, RESUME_PREFIX: prefix, LOG_LEVEL: 'warn' });
 
