@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,13 +98,13 @@ let packed: string[] = [];
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'rp-package-'));
   project = join(work, 'project');
-  await succeed(process.execPath, ['scripts/build.mjs'], ROOT);
+  await succeed('npm', ['run', 'build'], ROOT);
   // --ignore-scripts: prepack would build a second time.
   const pack = await succeed('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT);
   const [info] = JSON.parse(pack) as { filename: string; files: { path: string }[] }[];
   if (!info) throw new Error(`npm pack printed no package: ${pack}`);
   packed = info.files.map((f) => f.path);
-  await succeed('mkdir', ['-p', project], work);
+  mkdirSync(project);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'uses-rp', private: true, type: 'module' }),
