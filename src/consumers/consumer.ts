@@ -1,10 +1,9 @@
 // A consumer process's parts wired together: per partition, a BullMQ worker for resume requests and
 // one for timeouts (and optionally one for respawns), the kernel, the lock, the reconciler.
-// Connections are one per role: the store's (reads, commits, settles, locks, queues), one blocking
-// connection per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
+// Connections are one per role (src/consumers/connections.ts): the store's, one blocking connection
+// per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
 
 import { MetricsTime, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type FaultHook, noFaults } from '../lib/faults.js';
 import { jobLogger } from '../lib/job-log.js';
@@ -23,32 +22,20 @@ import {
   TimeoutJobSchema,
 } from '../lib/queues/catalog.js';
 import { QueueSet } from '../lib/queues/queues.js';
-import {
-  type ConnectionSpec,
-  checkCluster,
-  checkEvictionPolicy,
-  closeConnection,
-  connect,
-  type RedisClient,
-  reportConnectionErrors,
-} from '../lib/redis.js';
+import { type ConnectionSpec, checkCluster, checkEvictionPolicy, closeConnection } from '../lib/redis.js';
 import { type DurabilityMode, shortfallWarner } from '../lib/store/durability.js';
 import { Kernel } from '../lib/store/kernel.js';
 import { allPartitions, keySpace } from '../lib/store/keys.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
 import { ConsumerMetrics } from '../observability/metrics.js';
 import { MetricsFlush } from '../observability/metrics-flush.js';
-import { countJobFailure } from '../observability/metrics-jobs.js';
 import { Tracing } from '../observability/tracing.js';
+import { consumerConnections, watchQueueWorker } from './connections.js';
 import { jobProcessors } from './job-processor.js';
 import { Reconciler } from './reconciler.js';
 import { respawnWorkers } from './respawns.js';
 import { type ConsumerHooks, ResumeEngine } from './resume-engine.js';
 import { TimeoutWaker } from './timeout-waker.js';
-
-/** Errors a failover or a reconnect raises for a moment; the connection recovers by itself. */
-const TRANSIENT_REDIS =
-  /\b(UNBLOCKED|MOVED|TRYAGAIN|CLUSTERDOWN|LOADING|READONLY)\b|Connection is closed|ECONNRE|Too many Cluster redirections/;
 
 /** How long stop() waits for the queue workers to close before it drops their connections. */
 const CLOSE_WAIT_MS = 15_000;
@@ -134,31 +121,12 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const retry = opts.retry ?? RETRY;
   const served = opts.servePartitions ?? allPartitions(keys);
 
-  const connections: RedisClient[] = [];
-  const open = (role: Parameters<typeof connect>[1]) => {
-    const c = connect(opts.connection, role);
-    connections.push(c);
-    return c;
-  };
-  const storeRedis = open('store');
-  // Independent single servers, each on its own (a quorum is never a cluster).
-  const quorum = (opts.redlockUrls ?? []).map((url) => {
-    const c = connect(url, 'lock') as Redis;
-    connections.push(c);
-    return c;
-  });
-  reportConnectionErrors(storeRedis, (level, message, err) =>
-    level === 'warn' ? logger.warn({ err }, message) : logger.info(message),
-  );
-  // Every Redlock server on its own: one of three down still locks (a majority), but the operator
-  // should know before a second one goes.
-  quorum.forEach((c, i) => {
-    const server = `Redlock server ${i + 1} of ${quorum.length}`;
-    reportConnectionErrors(c, (level, message, err) => {
-      if (level === 'warn') logger.warn({ err, redlockServer: i }, `${server}: ${message}`);
-      else logger.info({ redlockServer: i }, `${server}: ${message}`);
-    });
-  });
+  const {
+    store: storeRedis,
+    quorum,
+    blocking,
+    all: connections,
+  } = consumerConnections(opts.connection, opts.redlockUrls ?? [], logger);
 
   const store = new WorkerStore({
     redis: storeRedis,
@@ -217,12 +185,6 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     ...keepFinished(opts.keepCompleted ?? 100_000),
     ...tracing.bullmq(),
   };
-  const blocking = () => {
-    const c = open('worker');
-    c.on('error', () => {});
-    return c;
-  };
-
   const processor = jobProcessors({ store, logger, fault, retry, poisonDeaths, metrics });
   const flush = new MetricsFlush({
     metrics,
@@ -234,23 +196,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   const running: (() => Promise<void>)[] = [];
   const closing: (() => Promise<void>)[] = [];
   const add = <D, R, N extends string>(w: Worker<D, R, N>) => {
-    let lastError = 0;
-    w.on('error', (err) => {
-      // One line per 5 s: while Redis is away every reconnect attempt raises the same error.
-      if (Date.now() - lastError < 5000) return;
-      lastError = Date.now();
-      // A failover or a reconnect (the worker follows the new master by itself) is a warning.
-      if (TRANSIENT_REDIS.test(err.message))
-        logger.warn(
-          { err, queue: w.name },
-          'queue worker interrupted by a Redis failover or reconnect; retrying',
-        );
-      else logger.error({ err, queue: w.name }, 'queue worker error; retrying with backoff');
-    });
-    w.on('failed', (job, err) => {
-      countJobFailure(metrics, w.name, err);
-      logger.warn({ jobId: job?.id, queue: w.name, err }, 'job failed');
-    });
+    watchQueueWorker(w, logger, metrics);
     running.push(() => w.run());
     closing.push(() => w.close());
   };
