@@ -88,6 +88,21 @@ describe('poison jobs', () => {
     expect((await h.producer.close('poison')).status).toBe('cancelled');
   }, 120_000);
 
+  it('a job quarantined twice (its consumer died between the entry and the failure) is listed once', async () => {
+    // Seen under load: two poison jobs in one consumer, one quarantined while the other's hook ended
+    // the process; the first was redelivered and quarantined again with a higher death count.
+    const entry = { queue: 'resume', jobId: 'r-twice', workerId: 'w-twice', deaths: 3, atMs: 1000 };
+    await h.store.indexes.quarantine(entry, 3_600_000);
+    await h.store.indexes.quarantine({ ...entry, deaths: 5, atMs: 2000 }, 3_600_000);
+    expect(await h.producer.listQuarantined()).toEqual([{ ...entry, deaths: 5 }]);
+    // Entries past the retention go, with their death counts.
+    await h.store.indexes.quarantine({ ...entry, jobId: 'r-later', atMs: 3_700_000 }, 3_600_000);
+    expect((await h.producer.listQuarantined()).map((q) => q.jobId)).toEqual(['r-later']);
+    expect(await h.redis.hkeys(`${h.keys.quarantine(h.keys.partitionOf('w-twice'))}:deaths`)).toEqual([
+      'resume r-later',
+    ]);
+  });
+
   it('refuses a poisonDeaths that is not a positive integer', async () => {
     const { createConsumer } = await import('../../src/consumers/consumer.js');
     expect(() => createConsumer({ connection: h.connection, prefix: h.prefix, poisonDeaths: 0 })).toThrow(

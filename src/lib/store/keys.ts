@@ -25,7 +25,10 @@ export interface KeySpace {
   reasons(p: number): string;
   deadlines(p: number): string;
   pending(p: number): string;
-  /** Jobs quarantined as poison (zset: JSON [queue, job id, worker id, deaths] -> ms). */
+  /**
+   * Jobs quarantined as poison (zset: JSON [queue, job id, worker id] -> ms); their death counts in
+   * the hash `<this key>:deaths` ("queue job-id" -> deaths).
+   */
   quarantine(p: number): string;
   trigger(p: number, topic: string): string;
   /**

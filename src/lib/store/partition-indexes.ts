@@ -140,32 +140,46 @@ export class PartitionIndexes {
   }
 
   /**
-   * Records a job quarantined as poison (its consumer died `deaths` times running it); idempotent.
-   * Entries older than `keptMs` (the failed set's retention) are dropped on the way.
+   * Records a job quarantined as poison (its consumer died `deaths` times running it). One entry per
+   * job: a job quarantined again (its consumer died between the entry and the failure, and it was
+   * redelivered) keeps its first time and gets its latest death count. Entries older than `keptMs`
+   * (the failed set's retention) are dropped on the way.
    */
   async quarantine(entry: QuarantinedJob, keptMs: number): Promise<void> {
     const key = this.keys.quarantine(this.keys.partitionOf(entry.workerId));
-    const member = JSON.stringify([entry.queue, entry.jobId, entry.workerId, entry.deaths]);
-    await this.redis
-      .multi()
-      .zadd(key, 'NX', entry.atMs, member)
-      .zremrangebyscore(key, '-inf', entry.atMs - keptMs)
-      .exec();
+    const deathsKey = `${key}:deaths`;
+    const expired = await this.redis.zrangebyscore(key, '-inf', entry.atMs - keptMs);
+    const tx = this.redis.multi();
+    if (expired.length > 0) tx.zrem(key, ...expired).hdel(deathsKey, ...expired.map(jobOf));
+    const member = JSON.stringify([entry.queue, entry.jobId, entry.workerId]);
+    await tx.zadd(key, 'NX', entry.atMs, member).hset(deathsKey, jobOf(member), entry.deaths).exec();
   }
 
   /** The quarantined jobs of every partition, oldest first (at most `limit`). */
   async quarantined(limit: number): Promise<QuarantinedJob[]> {
     const lists = await Promise.all(
-      allPartitions(this.keys).map((p) =>
-        this.redis.zrange(this.keys.quarantine(p), 0, limit - 1, 'WITHSCORES'),
-      ),
+      allPartitions(this.keys).map(async (p) => {
+        const key = this.keys.quarantine(p);
+        const flat = await this.redis.zrange(key, 0, limit - 1, 'WITHSCORES');
+        const members = pairs(flat);
+        const deaths =
+          members.length > 0
+            ? await this.redis.hmget(`${key}:deaths`, ...members.map(([m]) => jobOf(m)))
+            : [];
+        return members.map(([member, score], i) => ({ member, score, deaths: deaths[i] ?? null }));
+      }),
     );
     const out: QuarantinedJob[] = [];
-    for (const flat of lists) {
-      for (const [member, score] of pairs(flat)) {
-        const [queue, jobId, workerId, deaths] = JSON.parse(member) as [string, string, string, number];
-        out.push({ queue, jobId, workerId, deaths, atMs: Number(score) });
-      }
+    for (const { member, score, deaths } of lists.flat()) {
+      // An entry written before the death count moved to its own hash carries it as a 4th element.
+      const [queue, jobId, workerId, old] = JSON.parse(member) as [string, string, string, number?];
+      out.push({
+        queue,
+        jobId,
+        workerId,
+        deaths: deaths === null ? (old ?? 0) : Number(deaths),
+        atMs: Number(score),
+      });
     }
     return out.sort((a, b) => a.atMs - b.atMs).slice(0, limit);
   }
@@ -208,4 +222,10 @@ function pairs(flat: string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
   return out;
+}
+
+/** A quarantine entry's job, "queue job-id": the field of its death count. */
+function jobOf(member: string): string {
+  const [queue, jobId] = JSON.parse(member) as [string, string];
+  return `${queue} ${jobId}`;
 }
