@@ -8,21 +8,11 @@ import { loadHttpConfig } from '../../src/http/config.js';
 import { type RunningServer, startServer } from '../../src/http/main.js';
 import { loadEnv } from '../../src/lib/config.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { dataNodes, type RedisClient } from '../../src/lib/redis.js';
 import type { Harness } from '../support/harness.js';
 import { createHarness, redisUrl } from '../support/harness.js';
+import { API_ENV, READ_KEY, WRITE_KEY } from './api-env.js';
 
-export const WRITE_KEY = 'writer-key-0123456789abcdef';
-export const READ_KEY = 'reader-key-0123456789abcdef';
-export const TOKEN_SECRET = 'resume-token-secret-0123456789abcdef-xyz';
-export const GITHUB_SECRET = 'github-webhook-secret-0123456789';
-
-export const API_ENV: Record<string, string> = {
-  API_KEYS: `ops:${WRITE_KEY}:write,viewer:${READ_KEY}:read`,
-  RESUME_TOKEN_SECRET: TOKEN_SECRET,
-  WEBHOOK_SECRET_GITHUB: GITHUB_SECRET,
-  HTTP_RATE_LIMIT: '1000000',
-};
+export { API_ENV, GITHUB_SECRET, READ_KEY, stateDigest, TOKEN_SECRET, WRITE_KEY } from './api-env.js';
 
 export interface Answer {
   status: number;
@@ -111,33 +101,6 @@ export async function startApi(
       await h.close();
     },
   };
-}
-
-/** A digest of every key of the deployment and its content: equal digests, nothing changed. */
-export async function stateDigest(redis: RedisClient, prefix: string): Promise<string> {
-  const entries: string[] = [];
-  for (const node of dataNodes(redis)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        // BullMQ's housekeeping moves with time alone (the stall check's key and set, the "a job is
-        // ready" marker a running consumer pops and the timeout waker pushes): not state.
-        if (/:(stalled-check|stalled|marker)$/.test(key)) continue;
-        const type = await node.type(key);
-        let value: unknown;
-        if (type === 'string') value = await node.get(key);
-        else if (type === 'hash') value = Object.entries(await node.hgetall(key)).sort();
-        else if (type === 'list') value = await node.lrange(key, 0, -1);
-        else if (type === 'set') value = (await node.smembers(key)).sort();
-        else if (type === 'zset') value = await node.zrange(key, 0, -1, 'WITHSCORES');
-        else if (type === 'stream') value = await node.xrange(key, '-', '+');
-        entries.push(JSON.stringify([key, type, value]));
-      }
-    } while (cursor !== '0');
-  }
-  return entries.sort().join('\n');
 }
 
 /** A worker, registered and suspended through the API; returns the suspend answer's body. */

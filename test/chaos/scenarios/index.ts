@@ -5,6 +5,7 @@ import { badInput } from './bad-input/index.js';
 import { clockSkew } from './clock-skew.js';
 import { crashPoints } from './crash-points.js';
 import { hookFaults } from './hook-faults.js';
+import { httpAttack } from './http-attack.js';
 import { kill9 } from './kill9.js';
 import { partition } from './partition.js';
 import { pausedHolder } from './paused-holder.js';
@@ -26,4 +27,5 @@ export const SCENARIOS: Scenario[] = [
   clockSkew,
   poison,
   hookFaults,
+  httpAttack,
 ];
