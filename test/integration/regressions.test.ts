@@ -1,8 +1,10 @@
-// Regression tests for the findings of the chaos battery (docs/reliability.md §4, F1-F11).
+// Regression tests for the findings of the chaos battery (docs/reliability.md §4, F1-F11) and the
+// soak (§11).
 
 import { Queue } from 'bullmq';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadEnv } from '../../src/lib/config.js';
 import { freePort } from '../../src/lib/redis-server.js';
 import { createProducer } from '../../src/producers/producer.js';
 import { createHarness, type Harness, waitFor } from '../support/harness.js';
@@ -13,6 +15,30 @@ describe('chaos findings stay fixed', () => {
     h = await createHarness();
   });
   afterEach(async () => h.close());
+
+  it('soak: KEEP_COMPLETED_JOBS caps the completed jobs a consumer keeps per queue', async () => {
+    // The soak's Redis memory levels off once every queue holds this many; the default is 100,000.
+    await h.startConsumer({ keepCompleted: 100 });
+    const ids: string[] = [];
+    for (let i = 0; i < 130; i++) {
+      const w = await h.producer.registerWorker({ name: `k${i}`, task: 't' });
+      await h.producer.suspend(w.id);
+      ids.push(w.id);
+    }
+    // (A ticket's result is read from its kept job: the first ones are gone by the end, by design.)
+    await Promise.all(ids.map((id) => h.producer.resume(id, 'go')));
+    await waitFor(
+      'every worker resumed',
+      async () =>
+        (await Promise.all(ids.map((id) => h.producer.getWorker(id)))).every((w) => w?.status === 'running'),
+      30_000,
+    );
+    const resumes = new Queue('resume', { connection: h.redis, prefix: h.keys.queuePrefix(0) });
+    expect(await resumes.getCompletedCount()).toBe(100);
+    await resumes.close();
+    expect(() => loadEnv({ KEEP_COMPLETED_JOBS: '99' })).toThrow(/KEEP_COMPLETED_JOBS/);
+    expect(loadEnv({}).KEEP_COMPLETED_JOBS).toBe(100_000);
+  });
 
   it('F1: a wrong deadline score in the index does not fire a timeout early', async () => {
     const consumer = await h.startConsumer({ reconcileIntervalMs: 100_000 });
