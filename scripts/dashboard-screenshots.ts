@@ -9,7 +9,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { reviewGate, seedDashboard } from '../src/cli/demo/dashboard-seed.js';
 import { createConsumer } from '../src/consumers/consumer.js';
 import { loadHttpConfig } from '../src/http/config.js';
@@ -19,9 +18,9 @@ import { createLogger } from '../src/lib/logger.js';
 import { startRedisServer } from '../src/lib/redis-server.js';
 import { createProducer } from '../src/producers/producer.js';
 import type { Producer } from '../src/producers/types.js';
+import { launchChromium } from '../test/support/chromium.js';
 
 const OUT = fileURLToPath(new URL('../docs/dashboard/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'screenshots-key-0123456789abcdef';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' } } });
@@ -67,16 +66,7 @@ async function main(): Promise<void> {
     loadHttpConfig({ API_KEYS: `ops:${KEY}:write` }),
     logger,
   );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     process.stderr.write(`screenshots: ${minutes} min of traffic on ${server.url}\n`);
     await traffic(producer, Date.now() + minutes * 60_000);

@@ -5,13 +5,13 @@
 // the login. Without /usr/bin/chromium the suite is skipped, except in CI where it must run.
 
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewGate, type SeededWorkers, seedDashboard } from '../../src/cli/demo/dashboard-seed.js';
+import { CHROMIUM, launchChromium } from '../support/chromium.js';
 import { waitFor } from '../support/harness.js';
 import { type Api, READ_KEY, startApi, WRITE_KEY } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI)
   throw new Error(
@@ -34,16 +34,7 @@ beforeAll(async () => {
     const page = await api.h.producer.listWorkers({ overdue: true });
     return page.items.length === seeded.overdue.length;
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
