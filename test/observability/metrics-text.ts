@@ -47,7 +47,9 @@ export function parseMetrics(text: string): Scrape {
     }
     if (consumed !== rawLabels.length) throw new Error(`line ${i + 1}: bad labels: ${line}`);
     const value = rawValue === '+Inf' ? Infinity : rawValue === '-Inf' ? -Infinity : Number(rawValue);
-    if (Number.isNaN(value) && rawValue !== 'NaN') throw new Error(`line ${i + 1}: bad value: ${line}`);
+    // Prometheus reads values with Go's ParseFloat, which takes NaN in any case; prom-client writes
+    // "Nan" (the event-loop lag gauges before their first sample, seen in a CI run).
+    if (Number.isNaN(value) && !/^nan$/i.test(rawValue)) throw new Error(`line ${i + 1}: bad value: ${line}`);
     const family = [name, name.replace(/_(bucket|sum|count|total|created)$/, '')].find((n) => types.has(n));
     if (!family) throw new Error(`line ${i + 1}: ${name} has no TYPE line before it`);
     const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
