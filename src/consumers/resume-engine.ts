@@ -1,16 +1,16 @@
 // The consumer's work for one job, as a decide function handed to the kernel: the pure pre-check,
 // then the PreResume hooks (the only impure step, run under the worker's lock), then the pure
 // decision. Resume requests, event resumes and timeouts share it; the kernel does all the I/O.
+// The hooks themselves run in ./hook-runner.ts.
 
 import type { Logger } from 'pino';
-import { ResumeProcessorError, RpCode, serializeError } from '../lib/errors.js';
+import { serializeError } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
 import { idempotencyConflict, idempotencyKeyHash, requestHash } from '../lib/idempotency.js';
 import { inputSchemaError, schemaIssues } from '../lib/input-schema.js';
 import { jobLogger } from '../lib/job-log.js';
 import type { ResumeLock } from '../lib/lock/resume-lock.js';
 import { type Decision, type Now, reject, unchanged } from '../lib/policy/decision.js';
-import { applyPreResumeModification, type LifecycleHook, runHookChain } from '../lib/policy/hooks.js';
 import { unknownWorker } from '../lib/policy/messages.js';
 import {
   checkResumeInput,
@@ -21,23 +21,15 @@ import {
 } from '../lib/policy/resume.js';
 import { decideTimeoutFail, planTimeout } from '../lib/policy/timeout.js';
 import { computeDigest, type DigestFn } from '../lib/policy/transcript.js';
-import type {
-  PreResumePayload,
-  ResumeOptions,
-  StoredOutcome,
-  TimeoutOutcome,
-  WorkerRecord,
-} from '../lib/policy/types.js';
+import type { ResumeOptions, StoredOutcome, TimeoutOutcome, WorkerRecord } from '../lib/policy/types.js';
 import type { ResumeJob, TimeoutJob } from '../lib/queues/catalog.js';
 import type { Applied, Idempotency, Kernel } from '../lib/store/kernel.js';
 import { type MetricsSink, noMetrics } from '../observability/metrics.js';
-import { measureLateness, timeHooks } from '../observability/metrics-jobs.js';
+import { measureLateness } from '../observability/metrics-jobs.js';
 import type { JobSpan } from '../observability/tracing.js';
+import { type ConsumerHooks, HookRunner } from './hook-runner.js';
 
-export interface ConsumerHooks {
-  preResume?: LifecycleHook<PreResumePayload>[];
-  postResume?: LifecycleHook<{ event: 'PostResume'; worker: { id: string } }>[];
-}
+export type { ConsumerHooks };
 
 export interface EngineDeps {
   kernel: Kernel;
@@ -77,7 +69,11 @@ const MAX_EARLY_WAIT_MS = 60_000;
 const CLOCK_AHEAD_WARN_MS = 250;
 
 export class ResumeEngine {
-  constructor(private readonly deps: EngineDeps) {}
+  private readonly hooks: HookRunner;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.hooks = new HookRunner(deps.hooks, deps.hookTimeoutMs, deps.logger, deps.metrics ?? noMetrics);
+  }
 
   /** `jobId`: the BullMQ job's id (an early resume is known by it in the inbox and the record). */
   async handleResume(
@@ -168,7 +164,7 @@ export class ResumeEngine {
 
   /** Reconciler: finish the outbox a dead consumer left on this worker. */
   settleOutbox(workerId: string): Promise<boolean> {
-    return this.deps.kernel.settleOutbox(workerId, (record) => this.runPostResume(record));
+    return this.deps.kernel.settleOutbox(workerId, (record) => this.hooks.postResume(record));
   }
 
   private applyOptions(requestId: string, span: JobSpan) {
@@ -176,7 +172,7 @@ export class ResumeEngine {
       requestId,
       lock: this.deps.lock,
       fault: this.deps.fault,
-      postResume: (record: WorkerRecord) => span.hooks('PostResume', () => this.runPostResume(record)),
+      postResume: (record: WorkerRecord) => span.hooks('PostResume', () => this.hooks.postResume(record)),
     };
   }
 
@@ -187,8 +183,8 @@ export class ResumeEngine {
     if (early || !record) return early ?? reject(unknownWorker(ask.workerId));
     const chain =
       (this.deps.hooks.preResume ?? []).length === 0
-        ? await this.runPreResume(record, ask.options)
-        : await ask.span.hooks('PreResume', () => this.runPreResume(record, ask.options));
+        ? await this.hooks.preResume(record, ask.options)
+        : await ask.span.hooks('PreResume', () => this.hooks.preResume(record, ask.options));
     this.deps.fault('after-hooks');
     if (chain.kind === 'block') return unchanged({ kind: 'blocked', reason: chain.reason });
     // A hook may rewrite the input into blank text: refused like a blank request (HARN-SUS-009).
@@ -239,52 +235,6 @@ export class ResumeEngine {
     }
   }
 
-  private async runPreResume(
-    record: WorkerRecord,
-    options: ResumeOptions,
-  ): Promise<{ kind: 'allow'; options: ResumeOptions } | { kind: 'block'; reason: string }> {
-    const hooks = this.deps.hooks.preResume ?? [];
-    if (hooks.length === 0) return { kind: 'allow', options };
-    const payload: PreResumePayload = {
-      event: 'PreResume',
-      worker: { id: record.id },
-      resume_input: options.inputPresent ? options.input : null,
-      continue_transcript: options.continueTranscript,
-    };
-    const result = await timeHooks(
-      this.metrics,
-      'PreResume',
-      withTimeout(runHookChain(hooks, payload, 'PreResume'), this.deps.hookTimeoutMs, 'PreResume'),
-    );
-    if (result.kind === 'block') return result;
-    return {
-      kind: 'allow',
-      options: result.modified ? applyPreResumeModification({ input: options }, result.payload) : options,
-    };
-  }
-
-  private async runPostResume(record: WorkerRecord): Promise<string[]> {
-    const started = performance.now();
-    const errors: string[] = [];
-    for (const hook of this.deps.hooks.postResume ?? []) {
-      try {
-        await withTimeout(
-          Promise.resolve(hook({ event: 'PostResume', worker: { id: record.id } })),
-          this.deps.hookTimeoutMs,
-          'PostResume',
-        );
-      } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err));
-        jobLogger(this.deps.logger, { workerId: record.id }).warn(
-          { err },
-          'PostResume hook failed; the resume stands',
-        );
-      }
-    }
-    this.metrics.hookDuration('PostResume', (performance.now() - started) / 1000);
-    return errors;
-  }
-
   private get metrics(): MetricsSink {
     return this.deps.metrics ?? noMetrics;
   }
@@ -299,24 +249,4 @@ function eventKind(options: ResumeOptions): string {
 function rejected(error: unknown): StoredOutcome {
   const { code, message, details } = serializeError(error);
   return { outcome: 'rejected', error: { code, message, ...(details ? { details } : {}) } };
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ResumeProcessorError(RpCode.HookFailed, `${what} hooks did not finish within ${ms} ms`, {
-            retryable: true,
-          }),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
