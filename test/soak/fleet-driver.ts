@@ -4,7 +4,7 @@
 // has no timeout, a share of them twice. Every call's answer is recorded per worker, so the end
 // of the run can check one respawn per ended suspension: none lost, none doubled.
 
-import type { RespawnPayload } from '../../src/index.js';
+import type { JsonValue, RespawnPayload } from '../../src/index.js';
 import type { ChaosEnv } from '../chaos/env.js';
 import { type Rng, sleep } from '../chaos/rng.js';
 
@@ -15,6 +15,11 @@ export interface SoakRates {
   timeoutMaxMs: number;
   /** Share of resume requests sent twice (the second is a duplicate the engine must refuse). */
   duplicateShare: number;
+  /**
+   * The resume requests' input. An applied input is appended to the worker's history, which Redis
+   * keeps whole (Harn's semantics), so with an input memory grows by design; none by default.
+   */
+  input?: JsonValue;
 }
 
 export const SOAK_RATES: SoakRates = {
@@ -171,7 +176,7 @@ export class SoakDriver {
   private async resume(id: string): Promise<void> {
     this.requests += 1;
     try {
-      await this.env.producer.resume(id, { soak: true });
+      await this.env.producer.resume(id, this.rates.input);
     } catch (err) {
       this.errors.push(`resume ${id}: ${(err as Error).message}`);
     }

@@ -5,7 +5,7 @@
 // kills in turn. Redis memory, the consumer's RSS and Redis's client count are sampled; growth is
 // judged from the end of the warm-up. At the end: quiescence, then one respawn per ended suspension.
 //   npm run soak -- [--minutes 10] [--warmup-minutes 2] [--kill-every-s 30] [--workers 600]
-//                   [--consumers 3] [--keep-completed 1000] [--rate N] [--seed N] [--out report.json]
+//                   [--consumers 3] [--keep-completed 1000] [--rate N] [--input] [--seed N] [--out report.json]
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,8 +14,8 @@ import { ChaosEnv } from '../chaos/env.js';
 import { quiesce } from '../chaos/quiesce.js';
 import { Rng, sleep } from '../chaos/rng.js';
 import { type Check, check } from '../chaos/types.js';
-import { SoakDriver } from './fleet-driver.js';
-import { growth, processRssBytes, redisFigures, type Sample } from './samples.js';
+import { SOAK_RATES, SoakDriver } from './fleet-driver.js';
+import { growth, historyBytes, processRssBytes, redisFigures, type Sample } from './samples.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     consumers: { type: 'string', default: '3' },
     'keep-completed': { type: 'string', default: '1000' },
     rate: { type: 'string' },
+    input: { type: 'boolean', default: false },
     seed: { type: 'string' },
     out: { type: 'string' },
   },
@@ -58,7 +59,7 @@ const env = await ChaosEnv.create({
   consumerEnv: { KEEP_COMPLETED_JOBS: String(keepCompleted), LOG_LEVEL: 'warn' },
   keepRespawns: keepCompleted,
 });
-driver = new SoakDriver(env, ids, rng);
+driver = new SoakDriver(env, ids, rng, { ...SOAK_RATES, input: values.input ? { soak: true } : undefined });
 const d = driver;
 const started = Date.now();
 try {
@@ -86,6 +87,7 @@ try {
     samples.push({
       t: Date.now() - steadyStart,
       ...(await redisFigures(env.admin)),
+      historyBytes: await historyBytes(env.store, ids),
       probeRssBytes: probe?.alive ? processRssBytes(probe.pid) : null,
       respawns: d.respawnCount,
       requests: d.requests,
@@ -122,7 +124,7 @@ try {
     const last = samples[samples.length - 1] as Sample;
     if (samples.length % 6 === 1)
       log(
-        `t=${Math.round(last.t / 1000)} s respawns ${last.respawns} redis ${mb(last.redisUsedBytes)} MB rss(c0) ${mb(last.probeRssBytes)} MB clients ${last.clients}`,
+        `t=${Math.round(last.t / 1000)} s respawns ${last.respawns} redis ${mb(last.redisUsedBytes)} MB (history ${mb(last.historyBytes)} MB) rss(c0) ${mb(last.probeRssBytes)} MB clients ${last.clients}`,
       );
     await sleep(5000);
   }
@@ -158,7 +160,11 @@ try {
   );
   const failedJobs = failed.reduce((a, b) => a + b, 0);
   const windowMs = 90_000;
-  const redisGrowth = growth(samples, (s) => s.redisUsedBytes, warmupMs, windowMs);
+  // Every applied resume input is appended to its worker's history (Harn's semantics: the history
+  // is kept whole), so Redis grows by what the workload asks it to keep; the bar is on the rest.
+  const redisGrowth = growth(samples, (s) => s.redisUsedBytes - s.historyBytes, warmupMs, windowMs);
+  const rawRedisGrowth = growth(samples, (s) => s.redisUsedBytes, warmupMs, windowMs);
+  const historyGrowth = growth(samples, (s) => s.historyBytes, warmupMs, windowMs);
   const rssGrowth = growth(samples, (s) => s.probeRssBytes, warmupMs, windowMs);
   const clientsMeasured = preKillClients.filter((c) => c.t >= warmupMs).map((c) => c.clients);
   const half = Math.floor(clientsMeasured.length / 2);
@@ -196,7 +202,7 @@ try {
     check(
       'redis-memory-flat',
       (redisGrowth?.growthPct ?? 100) <= 5,
-      `Redis used_memory growth after the warm-up ${redisGrowth?.growthPct}% (bar 5%)`,
+      `Redis used_memory less the workers' history, growth after the warm-up ${redisGrowth?.growthPct}% (bar 5%); with the history ${rawRedisGrowth?.growthPct}%`,
     ),
     check(
       'consumer-rss-flat',
@@ -214,7 +220,16 @@ try {
     seed,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
-    params: { minutes, warmupMs, killEveryMs, workers: ids.length, consumers, keepCompleted, rate },
+    params: {
+      minutes,
+      warmupMs,
+      killEveryMs,
+      workers: ids.length,
+      consumers,
+      keepCompleted,
+      rate,
+      input: values.input,
+    },
     figures: {
       capacityPerSecond: capacity,
       achievedPerSecond: Math.round((d.respawnCount / (steadyEnd - steadyStart)) * 1000),
@@ -228,7 +243,9 @@ try {
       starvedTicks: d.starved,
       kills: kills.length,
       killReadyAfterMs: kills.map((k) => k.readyAfterMs),
-      redisUsedMemory: redisGrowth,
+      redisUsedMemoryLessHistory: redisGrowth,
+      redisUsedMemory: rawRedisGrowth,
+      historyBytes: historyGrowth,
       probeConsumerRss: rssGrowth,
       clientsBeforeKills: clientsMeasured,
       quiesceMs: q.waitedMs,

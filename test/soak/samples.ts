@@ -1,15 +1,19 @@
 // What the soak samples every few seconds (Redis memory, its client connections, the resident
-// memory of the consumer that is never killed) and how growth is judged: the mean of the first
+// memory of the consumer that is never killed, the bytes of history the workload asked Redis to
+// keep) and how growth is judged: the mean of the first
 // minute after the warm-up against the mean of the last minute, plus a least-squares slope over the
 // whole measured span for the report.
 
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import type { WorkerStore } from '../../src/lib/store/worker-store.js';
 
 export interface Sample {
   /** ms since the steady phase began. */
   t: number;
   redisUsedBytes: number;
+  /** Bytes of the workers' stored history (every applied resume input, kept by design). */
+  historyBytes: number;
   redisRssBytes: number;
   clients: number;
   /** Resident memory of the consumer that is never killed, in bytes (null: not readable). */
@@ -28,6 +32,15 @@ export async function redisFigures(
     redisRssBytes: field('used_memory_rss'),
     clients: String(clients).trim().split('\n').length,
   };
+}
+
+/** The stored size of every worker's history (the JSON array the record keeps), summed. */
+export async function historyBytes(store: WorkerStore, ids: readonly string[]): Promise<number> {
+  const snapshots = await Promise.all(ids.map((id) => store.read(id)));
+  return snapshots.reduce(
+    (n, s) => n + (s && s.record.history.length > 0 ? JSON.stringify(s.record.history).length : 0),
+    0,
+  );
 }
 
 export function processRssBytes(pid: number): number | null {
