@@ -1,16 +1,21 @@
 // `npm run bench:cli`: the compiled CLI's cold start, as a script calling it in a loop pays it:
 // `resume-processor --help` and `status ID --json` against a private redis-server, each run as a
-// fresh `node dist/cli/main.js` process. Prints median and p95 per command and whether the targets
-// (docs/cli.md) hold. Needs `npm run build` first. Flags: --runs N (default 20).
+// fresh process of the command as installed: `bin/resume-processor.js` in a directory laid out as an
+// install is (bin/, dist/, package.json, no src/: the bin runs the compiled CLI; node_modules is
+// this clone's). Prints median and p95 per command and whether the targets (docs/cli.md) hold.
+// Needs `npm run build` first. Flags: --runs N (default 20).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '../src/lib/redis-server.js';
 import { percentile } from './lib/stats.js';
 
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const WARMUP_RUNS = 2;
 
 interface Case {
@@ -18,7 +23,7 @@ interface Case {
   args: string[];
   /** Absent: a reference, not the CLI. */
   targetMs?: number;
-  script?: string[];
+  script: string[];
 }
 
 function runs(): number {
@@ -29,8 +34,20 @@ function runs(): number {
   return n;
 }
 
+/** A directory laid out as `npm install` leaves the package, for the bin to run from. */
+function installedLayout(): { bin: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-cli-bench-'));
+  for (const entry of ['bin', 'dist', 'package.json'])
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return {
+    bin: join(dir, 'bin', 'resume-processor.js'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /** Runs node once (the CLI unless `script` says otherwise) and returns its wall time in ms; a failed run stops the benchmark. */
-function timeOnce(args: string[], env: NodeJS.ProcessEnv, script: string[] = [MAIN]): number {
+function timeOnce(args: string[], env: NodeJS.ProcessEnv, script: string[]): number {
   const start = performance.now();
   const run = spawnSync(process.execPath, [...script, ...args], { env, encoding: 'utf8' });
   const ms = performance.now() - start;
@@ -43,6 +60,7 @@ async function main(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const count = runs();
   const redis = await startRedisServer();
+  const installed = installedLayout();
   // Traces off: the figures are the CLI's own, without an OTLP export at exit.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -53,12 +71,18 @@ async function main(): Promise<void> {
   delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
   try {
     const id = 'bench-cli-worker';
-    timeOnce(['register', '--name', 'bench', '--task', 'cold start', '--id', id, '--json'], env);
+    const cli = [installed.bin];
+    timeOnce(['register', '--name', 'bench', '--task', 'cold start', '--id', id, '--json'], env, cli);
     const cases: Case[] = [
       // Node's own start on this machine: what no change to the CLI can take off.
       { label: 'node -e 0 (reference)', args: [], script: ['-e', '0'] },
-      { label: 'resume-processor --help', args: ['--help'], targetMs: 150 },
-      { label: 'resume-processor status ID --json', args: ['status', id, '--json'], targetMs: 300 },
+      { label: 'resume-processor --help', args: ['--help'], targetMs: 150, script: cli },
+      {
+        label: 'resume-processor status ID --json',
+        args: ['status', id, '--json'],
+        targetMs: 300,
+        script: cli,
+      },
     ];
     console.log(`node ${process.version}, ${count} runs each after ${WARMUP_RUNS} warm-up runs`);
     let failed = false;
@@ -77,6 +101,7 @@ async function main(): Promise<void> {
     }
     process.exitCode = failed ? 1 : 0;
   } finally {
+    installed.remove();
     await redis.stop();
   }
 }

@@ -1,12 +1,13 @@
 // The package as a user gets it: `npm run build`, `npm pack`, `npm install --omit=dev` of the
 // tarball into an empty project (real npm, from the local cache where it can), then the library,
 // `resume-processor/http` and the installed `resume-processor` command used from that project
-// against the test Redis. A file the package needs but `files` in package.json leaves out (the
+// against the test Redis, and the image's command (`node dist/cli/main.js consumer` over production
+// dependencies only, as an unprivileged user) resuming a worker. A file the package needs but `files` in package.json leaves out (the
 // compiled CLI, a Lua script, a dashboard asset, the bin) fails it.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,4 +230,45 @@ describe('the installed package', () => {
     });
     expect(checked.cssBytes).toBeGreaterThan(0);
   });
+
+  test("the image's command: the installed consumer, unprivileged, resumes a worker and stops on SIGTERM", async () => {
+    // The image runs `node dist/cli/main.js consumer` as a non-root user over `npm ci --omit=dev`:
+    // the same files and dependencies as this project. As root (CI), run it as nobody.
+    const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    chmodSync(work, 0o755);
+    const id = `pkg-${randomUUID().slice(0, 12)}`;
+    await succeed(
+      bin(),
+      ['register', '--name', 'imaged', '--task', 'before', '--id', id, '--json'],
+      project,
+      env(),
+    );
+    await succeed(bin(), ['suspend', id, '--reason', 'image test', '--json'], project, env());
+    const main = join(project, 'node_modules', 'resume-processor', 'dist', 'cli', 'main.js');
+    const consumer = spawn(process.execPath, [main, 'consumer'], {
+      cwd: project,
+      env: { ...env(), NODE_ENV: 'production', HOME: project },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...unprivileged,
+    });
+    let stderr = '';
+    consumer.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => consumer.once('exit', (code) => resolve(code)));
+    try {
+      const outcome = JSON.parse(
+        await succeed(bin(), ['resume', id, '--input', 'after', '--wait', '30000', '--json'], project, env()),
+      ) as { outcome: string };
+      expect(outcome.outcome, stderr).toBe('resumed');
+      const status = JSON.parse(await succeed(bin(), ['status', id, '--json'], project, env())) as Record<
+        string,
+        unknown
+      >;
+      expect(status).toMatchObject({ id, status: 'running', task: 'after' });
+    } finally {
+      consumer.kill('SIGTERM');
+    }
+    expect(await exited, stderr).toBe(0);
+  }, 60_000);
 });
