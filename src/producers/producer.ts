@@ -1,23 +1,18 @@
 // The producer API: validates input, then changes workers through the kernel (one decide function
-// per operation) and enqueues resume requests. Resumes themselves happen in consumers.
+// per operation; suspend's hooks and inbox in suspend.ts) and enqueues resume requests. Resumes
+// themselves happen in consumers.
 
 import { randomUUID } from 'node:crypto';
-import { RpCode, ValidationError } from '../lib/errors.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../lib/idempotency.js';
-import { schemaIssues, schemaProblem } from '../lib/input-schema.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
-import { parseResumeConditions } from '../lib/policy/conditions.js';
 import { decideFinish, type FinishStatus } from '../lib/policy/finish.js';
-import { unknownWorker } from '../lib/policy/messages.js';
 import { summarize } from '../lib/policy/summary.js';
-import { decideSuspend } from '../lib/policy/suspend.js';
 import type { JsonValue, Transcript, WorkerRecord, WorkerSummary } from '../lib/policy/types.js';
 import { decideCancelWait, decideExtend } from '../lib/policy/wait.js';
 import { decideRegister } from '../lib/policy/worker-record.js';
 import { WorkerIdSchema } from '../lib/queues/catalog.js';
 import { QueueSet } from '../lib/queues/queues.js';
 import {
-  type ConnectionSpec,
   connect,
   describeConnection,
   isClient,
@@ -26,11 +21,11 @@ import {
 } from '../lib/redis.js';
 import { DEFAULT_WORKER_STATE_DIR } from '../lib/snapshot/snapshot-files.js';
 import type { DurabilityMode } from '../lib/store/durability.js';
-import { type Applied, Kernel } from '../lib/store/kernel.js';
+import { Kernel } from '../lib/store/kernel.js';
 import { keySpace } from '../lib/store/keys.js';
 import type { QuarantinedJob } from '../lib/store/partition-indexes.js';
 import { WorkerStore } from '../lib/store/worker-store.js';
-import { type SuspendSpan, Tracing } from '../observability/tracing.js';
+import { Tracing } from '../observability/tracing.js';
 import {
   type BatchFilter,
   type BatchOptions,
@@ -42,12 +37,14 @@ import {
 import { type ListFilter, ListFilterSchema, listPage, type WorkerPage } from './listing.js';
 import { ResumeRequests } from './resume-requests.js';
 import { type ImportOptions, type ImportResult, SnapshotPort } from './snapshots.js';
-import { runPostSuspend, runPreSuspend, type SuspendHooks } from './suspend-hooks.js';
+import { mustRead, recordOf, suspendWorker } from './suspend.js';
+import type { SuspendHooks } from './suspend-hooks.js';
 import { withTransportErrors } from './transport-errors.js';
 import type {
   DeliverEventInput,
   FinishInput,
   Producer,
+  ProducerOptions,
   RegisterWorkerInput,
   ResumeRequestOptions,
   ResumeTicket,
@@ -62,38 +59,9 @@ import {
   parseInput,
   QuarantineListSchema,
   RegisterSchema,
-  SuspendSchema,
 } from './validation.js';
 
-export interface ProducerOptions {
-  /**
-   * A redis:// URL or `{ cluster: ['host:port', …] }` (the producer owns the connection), or an
-   * ioredis `Redis`/`Cluster` client (the caller owns it).
-   */
-  connection: ConnectionSpec;
-  prefix?: string;
-  /** RESUME_PARTITIONS of the deployment (fixed for its lifetime; default 1). */
-  partitions?: number;
-  now?: () => number;
-  /** How long an idempotency key's first outcome is kept (default 24 h). */
-  idempotencyTtlMs?: number;
-  hooks?: SuspendHooks;
-  logger?: Logger;
-  /** Where bare worker ids are looked up as snapshots and exported to (Harn's HARN_WORKER_STATE_DIR). */
-  stateDir?: string;
-  /**
-   * 'replicated': a resume request's enqueue and every commit wait (WAIT) for one replica; when none
-   * confirms within `replicaTimeoutMs` (default 1000) the call throws RP-NOT-REPLICATED (retryable).
-   * Default 'async' (RESUME_DURABILITY).
-   */
-  durability?: DurabilityMode;
-  replicaTimeoutMs?: number;
-  /**
-   * `listWorkers({ overdue: true })` lists suspended workers whose timeout was due more than this
-   * long ago (default 2000: RECONCILE_INTERVAL_MS's default).
-   */
-  overdueGraceMs?: number;
-}
+export type { ProducerOptions } from './types.js';
 
 export function createProducer(opts: ProducerOptions): Producer {
   const owned = !isClient(opts.connection);
@@ -136,13 +104,6 @@ interface ProducerDeps {
   tracing: Tracing;
 }
 
-/** The record a change left, or the refusal it met, thrown. */
-function recordOf<Info>(applied: Applied<Info>): WorkerRecord | null {
-  if (applied.kind === 'rejected') throw applied.error;
-  if (applied.kind === 'replayed') return null;
-  return applied.record;
-}
-
 class ResumeProducer implements Producer {
   private readonly store: WorkerStore;
   private readonly queues: QueueSet;
@@ -179,7 +140,7 @@ class ResumeProducer implements Producer {
     path?: string,
   ): Promise<{ path: string; snapshot: Record<string, unknown> }> {
     return this.snapshots.exportSnapshot(
-      await this.mustRead(parseInput(WorkerIdSchema, workerId, 'workerId')),
+      await mustRead(this.kernel, parseInput(WorkerIdSchema, workerId, 'workerId')),
       path,
     );
   }
@@ -201,68 +162,10 @@ class ResumeProducer implements Producer {
 
   /** Traced as `suspend`; the suspension it begins keeps the span's traceparent (tracing on). */
   suspend(workerId: string, input: SuspendInput = {}): Promise<WorkerSummary> {
-    return this.deps.tracing.suspend((span) => this.suspendTraced(workerId, input, span));
-  }
-
-  private async suspendTraced(
-    workerId: string,
-    input: SuspendInput,
-    span: SuspendSpan,
-  ): Promise<WorkerSummary> {
-    const id = parseInput(WorkerIdSchema, workerId, 'workerId');
-    const v = parseInput(SuspendSchema, input, 'options');
-    const conditions = parseResumeConditions(v.conditions);
-    const schemaIssue = v.inputSchema === undefined ? null : schemaProblem(v.inputSchema);
-    if (schemaIssue)
-      throw new ValidationError(RpCode.InvalidInput, `invalid options: options.inputSchema ${schemaIssue}`, [
-        { path: 'options.inputSchema', message: schemaIssue },
-      ]);
-    const initiator = v.initiator ?? 'operator';
-    // Harn runs PreSuspend before any status check; a block leaves the worker as it is.
-    const pre = await runPreSuspend(this.deps.hooks, {
-      event: 'PreSuspend',
-      worker: { id },
-      reason: v.reason ?? '',
-      initiator,
-      conditions: v.conditions ?? null,
-    });
-    if (pre.kind === 'block')
-      return { ...summarize(await this.mustRead(id)), pre_suspend_denied: pre.reason };
-    const fitsSchema = (input: JsonValue) =>
-      v.inputSchema === undefined || schemaIssues(v.inputSchema, input).length === 0;
-    const request = {
-      reason: pre.reason,
-      initiator,
-      rawConditions: v.conditions ?? null,
-      conditions,
-      ...(v.suspendedAtTurn === undefined ? {} : { suspendedAtTurn: v.suspendedAtTurn }),
-      ...(v.expectVersion === undefined ? {} : { expectVersion: v.expectVersion }),
-      ...(v.inputSchema === undefined ? {} : { inputSchema: v.inputSchema }),
-      triggerUnique: randomUUID().replace(/-/g, ''),
-    };
-    // The worker's inbox is read with the record: early resumes waiting there are taken by this
-    // suspension (an input the schema refuses does not stop its timeout from being armed).
-    const applied = await this.kernel.apply(
-      id,
-      (r, now, inbox) => {
-        const early = inbox.map((e) => ({
-          jobId: e.jobId,
-          expiresAtMs: e.expiresAtMs,
-          fits: fitsSchema(e.input),
-        }));
-        return span.decided(id, decideSuspend(r, id, { ...request, early }, now));
-      },
-      { inbox: true },
+    const { kernel, deps } = this;
+    return deps.tracing.suspend((span) =>
+      suspendWorker({ kernel, hooks: deps.hooks, logger: deps.logger }, workerId, input, span),
     );
-    const record = recordOf(applied) as WorkerRecord;
-    if (applied.kind === 'committed') {
-      await runPostSuspend(
-        this.deps.hooks,
-        { event: 'PostSuspend', worker: { id }, reason: pre.reason, snapshot_path: record.snapshot_path },
-        this.deps.logger,
-      );
-    }
-    return summarize(record);
   }
 
   resume(
@@ -365,11 +268,5 @@ class ResumeProducer implements Producer {
   async disconnect(): Promise<void> {
     await this.queues.close();
     if (this.deps.ownsConnection) await this.deps.redis.quit();
-  }
-
-  private async mustRead(id: string): Promise<WorkerRecord> {
-    const snapshot = await this.store.read(id);
-    if (!snapshot) throw unknownWorker(id);
-    return snapshot.record;
   }
 }

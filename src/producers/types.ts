@@ -1,5 +1,6 @@
 // The public producer API: what callers (operators, parent agents, runtimes) use to change workers.
 
+import type { Logger } from '../lib/logger.js';
 import type {
   JsonValue,
   ResumeOutcome,
@@ -8,10 +9,13 @@ import type {
   WorkerRecord,
   WorkerSummary,
 } from '../lib/policy/types.js';
+import type { ConnectionSpec } from '../lib/redis.js';
+import type { DurabilityMode } from '../lib/store/durability.js';
 import type { QuarantinedJob } from '../lib/store/partition-indexes.js';
 import type { BatchFilter, BatchOptions, CloseManyResult, ResumeManyResult } from './batches.js';
 import type { ListFilter, WorkerPage } from './listing.js';
 import type { ImportOptions, ImportResult } from './snapshots.js';
+import type { SuspendHooks } from './suspend-hooks.js';
 
 export interface RegisterWorkerInput {
   id?: string;
@@ -131,4 +135,34 @@ export interface Producer {
     path?: string,
   ): Promise<{ path: string; snapshot: Record<string, unknown> }>;
   disconnect(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  /**
+   * A redis:// URL or `{ cluster: ['host:port', …] }` (the producer owns the connection), or an
+   * ioredis `Redis`/`Cluster` client (the caller owns it).
+   */
+  connection: ConnectionSpec;
+  prefix?: string;
+  /** RESUME_PARTITIONS of the deployment (fixed for its lifetime; default 1). */
+  partitions?: number;
+  now?: () => number;
+  /** How long an idempotency key's first outcome is kept (default 24 h). */
+  idempotencyTtlMs?: number;
+  hooks?: SuspendHooks;
+  logger?: Logger;
+  /** Where bare worker ids are looked up as snapshots and exported to (Harn's HARN_WORKER_STATE_DIR). */
+  stateDir?: string;
+  /**
+   * 'replicated': a resume request's enqueue and every commit wait (WAIT) for one replica; when none
+   * confirms within `replicaTimeoutMs` (default 1000) the call throws RP-NOT-REPLICATED (retryable).
+   * Default 'async' (RESUME_DURABILITY).
+   */
+  durability?: DurabilityMode;
+  replicaTimeoutMs?: number;
+  /**
+   * `listWorkers({ overdue: true })` lists suspended workers whose timeout was due more than this
+   * long ago (default 2000: RECONCILE_INTERVAL_MS's default).
+   */
+  overdueGraceMs?: number;
 }
