@@ -39,8 +39,11 @@ async function role(server: RedisServerHandle): Promise<string> {
   }
 }
 
-/** Masters, their replicas and the partitions each serves, read from `CLUSTER NODES`. */
-export async function shards(cluster: RedisClusterHandle, h: Harness): Promise<Shard[]> {
+/** Masters, their replicas and the partitions of a deployment each serves, read from `CLUSTER NODES`. */
+export async function shards(
+  cluster: RedisClusterHandle,
+  h: Pick<Harness, 'prefix' | 'partitions'>,
+): Promise<Shard[]> {
   const admin = direct(cluster.servers[0] as RedisServerHandle);
   try {
     const lines = String(await admin.cluster('NODES'))

@@ -58,22 +58,27 @@ async function zsetScores(env: ChaosEnv, key: (p: number) => string): Promise<Ma
   return out;
 }
 
-/** Every trigger binding of the deployment: topic -> worker id -> epoch (a SCAN over the hashes). */
+/**
+ * Every trigger binding of the deployment: topic -> worker id -> epoch (a SCAN over the hashes). SCAN
+ * walks one server's keyspace: on a cluster each master is scanned (a partition's keys are on one).
+ */
 async function triggerBindings(env: ChaosEnv): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();
   for (const p of allPartitions(env.keys)) {
     const head = env.keys.trigger(p, '');
-    let cursor = '0';
-    do {
-      const [next, found] = await env.admin.scan(cursor, 'MATCH', env.keys.trigger(p, '*'), 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) {
-        const topic = key.slice(head.length);
-        const bindings = out.get(topic) ?? new Map<string, string>();
-        for (const [id, epoch] of Object.entries(await env.admin.hgetall(key))) bindings.set(id, epoch);
-        out.set(topic, bindings);
-      }
-    } while (cursor !== '0');
+    for (const node of env.dataNodes()) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', env.keys.trigger(p, '*'), 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) {
+          const topic = key.slice(head.length);
+          const bindings = out.get(topic) ?? new Map<string, string>();
+          for (const [id, epoch] of Object.entries(await node.hgetall(key))) bindings.set(id, epoch);
+          out.set(topic, bindings);
+        }
+      } while (cursor !== '0');
+    }
   }
   return out;
 }

@@ -93,7 +93,8 @@ function normalizeReason(message: string): string {
 }
 
 export interface ConsumerEnv {
-  url: string;
+  /** REDIS_URL; without it `env` says where Redis is (REDIS_URL, or REDIS_CLUSTER_NODES for a cluster). */
+  url?: string;
   prefix: string;
   env: Record<string, string>;
 }
@@ -124,7 +125,7 @@ export class ConsumerProcess {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        REDIS_URL: opts.url,
+        ...(opts.url ? { REDIS_URL: opts.url } : {}),
         RESUME_PREFIX: opts.prefix,
         LOG_LEVEL: 'info',
         ...opts.env,

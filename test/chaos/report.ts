@@ -7,6 +7,8 @@ export interface RunReport {
   ok: boolean;
   size: string;
   seed: number;
+  /** `server` (one redis-server per environment) or `cluster` (a private 3-master Redis Cluster each). */
+  target: string;
   stalledIntervalMs: number | null;
   commit: string | null;
   startedAt: string;
@@ -74,6 +76,6 @@ export function table(report: RunReport): string {
       ),
   ]);
   if (failed.length > 0) out.push('', 'Checks not passed:', ...failed.map((f) => `  ${f}`));
-  out.push('', report.ok ? 'ALL CHECKS PASSED' : 'SOME CHECKS FAILED');
+  out.push('', `${report.ok ? 'ALL CHECKS PASSED' : 'SOME CHECKS FAILED'} (target: ${report.target})`);
   return out.join('\n');
 }

@@ -2,6 +2,8 @@
 // and exits non-zero when any check fails.
 //   npm run chaos -- [--size full|reduced] [--only races,kill9] [--seed N] [--out report.json]
 //                    [--stall-ms N]  (consumers' STALLED_INTERVAL_MS in the load scenarios)
+//                    [--cluster]     (each scenario on a private 3-master Redis Cluster; only the
+//                                     scenarios that can run there: see each Scenario's `targets`)
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -9,9 +11,8 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { redisServerAvailable } from '../../src/lib/redis-server.js';
 import { type RunReport, table } from './report.js';
-import { runScenarios } from './runner.js';
-import { SCENARIOS } from './scenarios/index.js';
-import type { Size } from './types.js';
+import { runScenarios, selectScenarios } from './runner.js';
+import type { ChaosTarget, Size } from './types.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     out: { type: 'string' },
     'stall-ms': { type: 'string' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 
@@ -43,9 +45,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 const size: Size = values.size;
 const seed = values.seed ? Number(values.seed) : Date.now() % 1_000_000;
 const only = values.only?.split(',').map((s) => s.trim());
-const unknown = only?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
-if (unknown.length > 0) {
-  console.error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+const target: ChaosTarget = values.cluster ? 'cluster' : 'server';
+try {
+  selectScenarios(target, only);
+} catch (err) {
+  console.error((err as Error).message);
   process.exit(2);
 }
 const started = Date.now();
@@ -56,12 +60,14 @@ const scenarios = await runScenarios({
   seed,
   only,
   stalledIntervalMs,
+  target,
   log: (m) => console.error(`[chaos] ${m}`),
 });
 const report: RunReport = {
   ok: scenarios.every((s) => s.ok && !s.error),
   size,
   seed,
+  target,
   stalledIntervalMs: stalledIntervalMs ?? null,
   startedAt: new Date(started).toISOString(),
   durationMs: Date.now() - started,

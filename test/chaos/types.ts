@@ -28,17 +28,29 @@ export interface ScenarioResult {
 
 export type Size = 'full' | 'reduced';
 
+/** What a scenario runs against: one redis-server (the default), or a private 3-master Redis Cluster. */
+export type ChaosTarget = 'server' | 'cluster';
+export const ANY_TARGET: readonly ChaosTarget[] = ['server', 'cluster'];
+export const SERVER_ONLY: readonly ChaosTarget[] = ['server'];
+
 export interface RunContext {
   size: Size;
   seed: number;
   /** Overrides STALLED_INTERVAL_MS (= BullMQ lockDuration and stalledInterval) of the load scenarios. */
   stalledIntervalMs?: number | undefined;
+  target: ChaosTarget;
   log(message: string): void;
 }
 
 export interface Scenario {
   name: string;
   title: string;
+  /**
+   * The targets the scenario can run on. One that needs a single server (it stops, kills or proxies
+   * Redis itself, or snapshots one server's keyspace) lists only `server`, and says why in `serverOnly`.
+   */
+  targets: readonly ChaosTarget[];
+  serverOnly?: string;
   run(ctx: RunContext): Promise<ScenarioResult>;
 }
 

@@ -9,7 +9,7 @@
 import { parkProbes, probeRespawns, watchProbes } from '../probes.js';
 import { percentile, sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { ANY_TARGET, check, type Scenario } from '../types.js';
 import { type Fault, runLoadScenario } from './load.js';
 
 const SKEW_MS = 5000;
@@ -81,6 +81,7 @@ function skewFault(probes: number): Fault {
 export const clockSkew: Scenario = {
   name: 'clock-skew',
   title: 'races with one consumer 5 s ahead and one 5 s behind Redis',
+  targets: ANY_TARGET,
   run: (ctx) =>
     runLoadScenario(
       'clock-skew',

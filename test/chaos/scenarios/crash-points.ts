@@ -8,7 +8,16 @@ import { ChaosEnv, type ConsumerSettings } from '../env.js';
 import { buildLedger } from '../ledger.js';
 import { until } from '../processes.js';
 import { quiesce } from '../quiesce.js';
-import { type Check, check, type Figure, type Scenario, type ScenarioResult, type Size } from '../types.js';
+import {
+  ANY_TARGET,
+  type ChaosTarget,
+  type Check,
+  check,
+  type Figure,
+  type Scenario,
+  type ScenarioResult,
+  type Size,
+} from '../types.js';
 import type { CyclePlan, WorkerPlan } from '../workload.js';
 import { consumersAlive, result } from './load.js';
 
@@ -51,8 +60,11 @@ export function crashCases(size: Size): CrashCase[] {
   return cases;
 }
 
-async function runCase(c: CrashCase): Promise<{ checks: Check[]; figures: Record<string, Figure> }> {
-  const env = await ChaosEnv.create({ name: `crash-${c.path}`, consumers: SETTINGS });
+async function runCase(
+  c: CrashCase,
+  target: ChaosTarget,
+): Promise<{ checks: Check[]; figures: Record<string, Figure> }> {
+  const env = await ChaosEnv.create({ name: `crash-${c.path}`, target, consumers: SETTINGS });
   try {
     const victim = await env.fleet.spawn(0, { RP_FAULTS: `crash:${c.point}`, CONSUMER_CONCURRENCY: '2' });
     victim.expectedExit = true; // it kills itself on purpose
@@ -138,6 +150,7 @@ async function runCase(c: CrashCase): Promise<{ checks: Check[]; figures: Record
 export const crashPoints: Scenario = {
   name: 'crash-points',
   title: 'a consumer killed at each named step; the work is finished exactly once',
+  targets: ANY_TARGET,
   async run(ctx): Promise<ScenarioResult> {
     const started = Date.now();
     const cases = crashCases(ctx.size);
@@ -148,7 +161,7 @@ export const crashPoints: Scenario = {
       const slice = cases.slice(i, i + width);
       ctx.log(`crash-points: ${slice.map((c) => c.name).join(', ')}`);
       // allSettled: a case that throws must not leave its neighbours' environments running.
-      const outs = await Promise.allSettled(slice.map((c) => runCase(c)));
+      const outs = await Promise.allSettled(slice.map((c) => runCase(c, ctx.target)));
       for (const [j, o] of outs.entries()) {
         if (o.status === 'rejected') throw o.reason;
         checks.push(...o.value.checks);

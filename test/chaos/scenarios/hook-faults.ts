@@ -9,7 +9,7 @@ import { jobIds } from '../../../src/lib/policy/ids.js';
 import { parkProbes, probeRespawns, watchProbes } from '../probes.js';
 import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { ANY_TARGET, check, type Scenario } from '../types.js';
 import { type Fault, runLoadScenario } from './load.js';
 
 const HOOK_TIMEOUT_MS = 1000;
@@ -122,6 +122,7 @@ export const hookFaults: Scenario = {
   name: 'hook-faults',
   title:
     'races while PreResume hooks throw, hang past HOOK_TIMEOUT_MS, or freeze their process past the lock TTL',
+  targets: ANY_TARGET,
   run: (ctx) =>
     runLoadScenario(
       'hook-faults',

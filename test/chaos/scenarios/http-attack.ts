@@ -13,7 +13,7 @@ import { API_ENV, stateDigest, WRITE_KEY } from '../../http/api-env.js';
 import { fireMalformed, percentileMs } from '../../http/fuzz.js';
 import { ChaosEnv } from '../env.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { ANY_TARGET, check, type Scenario } from '../types.js';
 import { result } from './load.js';
 
 const P99_BAR_MS = 50;
@@ -21,13 +21,23 @@ const P99_BAR_MS = 50;
 export const httpAttack: Scenario = {
   name: 'http-attack',
   title: 'malformed, forged and replayed HTTP requests against serve: only 4xx, nothing changes',
+  targets: ANY_TARGET,
   async run(ctx) {
     const started = Date.now();
     const requests = ctx.size === 'full' ? 100_000 : 2000;
-    const env = await ChaosEnv.create({ name: 'http-attack', consumers: loadSize(ctx.size).settings });
+    const env = await ChaosEnv.create({
+      name: 'http-attack',
+      target: ctx.target,
+      consumers: loadSize(ctx.size).settings,
+    });
     const server = await startServer(
       { host: '127.0.0.1', port: 0, insecureNoAuth: false },
-      loadEnv({ REDIS_URL: env.url, RESUME_PREFIX: env.prefix, LOG_LEVEL: 'silent' }),
+      loadEnv({
+        ...env.target.env,
+        RESUME_PARTITIONS: String(env.target.partitions),
+        RESUME_PREFIX: env.prefix,
+        LOG_LEVEL: 'silent',
+      }),
       loadHttpConfig({ ...API_ENV, HTTP_BODY_LIMIT: '8192' }),
       silentLogger,
     );

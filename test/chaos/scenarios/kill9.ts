@@ -6,7 +6,7 @@ import type { ChaosEnv } from '../env.js';
 import type { ConsumerProcess } from '../processes.js';
 import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { ANY_TARGET, check, type Scenario } from '../types.js';
 import type { Fault } from './load.js';
 import { runLoadScenario } from './load.js';
 import { type ActiveJob, activeJobsAt, finishedAfter, summarize } from './recovery.js';
@@ -149,6 +149,7 @@ export function killEvery(everyMs: number, boundMs: number): Fault {
 export const kill9: Scenario = {
   name: 'kill9',
   title: 'races while a random consumer is SIGKILLed every 2 s and restarted',
+  targets: ANY_TARGET,
   run: (ctx) => {
     const size = loadSize(ctx.size, {}, ctx.stalledIntervalMs);
     // The bar: a killed consumer's jobs are taken over within 10 s.

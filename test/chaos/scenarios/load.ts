@@ -56,6 +56,7 @@ export async function runLoadScenario(
   let driver: Driver | undefined;
   const env = await Env.create({
     name,
+    target: ctx.target,
     consumers: size.settings,
     onRespawn: (p) => driver?.onRespawn(p) ?? Promise.resolve(),
   });
@@ -114,7 +115,13 @@ export async function runLoadScenario(
       name,
       title,
       started,
-      { ...size.settings, ...paramsFigure(params), consumers: size.consumers },
+      {
+        ...size.settings,
+        ...paramsFigure(params),
+        consumers: size.consumers,
+        target: ctx.target,
+        partitions: env.keys.partitions,
+      },
       figures,
       checks,
     );
@@ -145,16 +152,32 @@ export function producerErrorFigures(driver: Driver): Figure {
   };
 }
 
-/** INFO commandstats as command -> calls. */
-export async function commandStats(env: ChaosEnv): Promise<Map<string, number>> {
-  const info = await env.admin.info('commandstats');
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] ?? '', Number(m[2]));
-  return out;
+/** INFO commandstats as command -> calls, one map per server that holds data (every master of a cluster). */
+export async function commandStats(env: ChaosEnv): Promise<Map<string, number>[]> {
+  return Promise.all(
+    env.dataNodes().map(async (node) => {
+      const out = new Map<string, number>();
+      for (const m of (await node.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+        out.set(m[1] ?? '', Number(m[2]));
+      return out;
+    }),
+  );
 }
 
+const sumMaps = (maps: readonly Map<string, number>[]): Map<string, number> => {
+  const out = new Map<string, number>();
+  for (const m of maps) for (const [k, n] of m) out.set(k, (out.get(k) ?? 0) + n);
+  return out;
+};
+
 /** Commands Redis ran during the drive (all clients, background work included), per effective resume. */
-function commandDelta(before: Map<string, number>, after: Map<string, number>, resumes: number): Figure {
+function commandDelta(
+  beforeByServer: Map<string, number>[],
+  afterByServer: Map<string, number>[],
+  resumes: number,
+): Figure {
+  const before = sumMaps(beforeByServer);
+  const after = sumMaps(afterByServer);
   const delta = [...after]
     .map(([cmd, n]) => [cmd, n - (before.get(cmd) ?? 0)] as const)
     .filter(([, n]) => n > 0)
@@ -162,8 +185,11 @@ function commandDelta(before: Map<string, number>, after: Map<string, number>, r
   const total = delta.reduce((n, [, d]) => n + d, 0);
   // A Redis restart resets the counters: then the figure means nothing.
   if (delta.length === 0 || [...before].some(([cmd, n]) => (after.get(cmd) ?? 0) < n)) return null;
+  const totalOf = (m: Map<string, number> | undefined) => [...(m ?? [])].reduce((n, [, c]) => n + c, 0);
   return {
     total,
+    // On a cluster: how the drive's commands spread over the masters (each serves some partitions).
+    perServer: afterByServer.map((m, i) => totalOf(m) - totalOf(beforeByServer[i])),
     perEffectiveResume: resumes > 0 ? Math.round(total / resumes) : null,
     top: Object.fromEntries(delta.slice(0, 8)),
   };

@@ -12,7 +12,7 @@ import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { parkProbes, probeRespawns, watchProbes } from '../probes.js';
 import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { check, type Scenario, SERVER_ONLY } from '../types.js';
 import { type Fault, runLoadScenario } from './load.js';
 
 const SOLO_WITHIN_MS = 30_000;
@@ -118,6 +118,11 @@ function partitionFault(cutMs: number, probes: number): Fault {
 export const partition: Scenario = {
   name: 'partition',
   title: 'races while one consumer is cut off from Redis by a partition (15 s), then serves alone',
+  targets: SERVER_ONLY,
+  serverOnly:
+    'its TCP proxy sits in front of one server; a cluster client connects to the addresses the cluster ' +
+    'announces (CLUSTER SLOTS), not to a proxy in front of a seed node, and sending one consumer through ' +
+    "proxies would need ioredis's natMap, which the consumer's configuration does not expose",
   run: (ctx) => {
     const size = loadSize(ctx.size, {}, ctx.stalledIntervalMs);
     const cutMs = ctx.size === 'full' ? 15_000 : 6000;

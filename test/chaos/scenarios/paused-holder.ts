@@ -15,7 +15,7 @@ import { buildLedger } from '../ledger.js';
 import { until } from '../processes.js';
 import { quiesce } from '../quiesce.js';
 import { sleep } from '../rng.js';
-import { type Check, check, type Figure, type Scenario } from '../types.js';
+import { ANY_TARGET, type Check, check, type Figure, type Scenario } from '../types.js';
 import type { CyclePlan, WorkerPlan } from '../workload.js';
 import { consumersAlive, result } from './load.js';
 
@@ -39,18 +39,19 @@ interface Round {
 
 /**
  * Counts commit script calls on `workerId` that expect version `from`, until `stop()` is called.
+ * Every server that holds data is watched (on a cluster the worker's partition lives on one master).
  * MONITOR shows the script call as EVAL (a connection's first call: ioredis sends the source, which
  * MONITOR prints escaped) or EVALSHA; the commit script is recognised by its keys (document, two
  * status indexes, the deadline and pending indexes, in that order), then ARGV[1] is the expected version.
  */
-async function watchStaleCommits(url: string, keys: KeySpace, workerId: string, from: number) {
+async function watchStaleCommits(urls: readonly string[], keys: KeySpace, workerId: string, from: number) {
   const p = keys.partitionOf(workerId);
   const statusPrefix = keys.status(p, '');
-  const client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-  client.on('error', () => {});
-  const monitor = await client.monitor();
+  const clients = urls.map((url) => new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true }));
+  for (const client of clients) client.on('error', () => {});
+  const monitors = await Promise.all(clients.map((client) => client.monitor()));
   let seen = 0;
-  monitor.on('monitor', (_time: string, args: string[]) => {
+  const onCall = (_time: string, args: string[]) => {
     const [cmd, , numkeys] = args;
     if (cmd?.toLowerCase() !== 'eval' && cmd?.toLowerCase() !== 'evalsha') return;
     const n = Number(numkeys);
@@ -62,26 +63,43 @@ async function watchStaleCommits(url: string, keys: KeySpace, workerId: string, 
       args[6] === keys.deadlines(p) &&
       args[7] === keys.pending(p);
     if (isCommit && args[3 + n] === String(from)) seen += 1;
-  });
+  };
+  for (const monitor of monitors) monitor.on('monitor', onCall);
   return {
     get seen() {
       return seen;
     },
     async stop() {
-      monitor.disconnect();
-      client.disconnect();
+      for (const monitor of monitors) monitor.disconnect();
+      for (const client of clients) client.disconnect();
     },
   };
+}
+
+/**
+ * A round's workers, all in one partition (round r: partition r mod P, so on the cluster the rounds
+ * visit every master). A consumer's concurrency is per partition: with the batch in one partition
+ * the victim, at concurrency 1, holds one job at most, as on one server (over six partitions it
+ * could freeze holding six, and the round would watch the wrong one).
+ */
+function roundIds(keys: KeySpace, round: number, batch: number): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < batch; i++) {
+    const id = `paused-r${round}-w${i}`;
+    if (keys.partitionOf(id) === round % keys.partitions) ids.push(id);
+  }
+  return ids;
 }
 
 export const pausedHolder: Scenario = {
   name: 'paused-holder',
   title: 'a lock holder SIGSTOPped past its lock TTL is fenced at commit',
+  targets: ANY_TARGET,
   async run(ctx) {
     const started = Date.now();
     const rounds = ctx.size === 'full' ? 5 : 2;
     const batch = ctx.size === 'full' ? 40 : 12;
-    const env = await ChaosEnv.create({ name: 'paused', consumers: HELPERS });
+    const env = await ChaosEnv.create({ name: 'paused', target: ctx.target, consumers: HELPERS });
     const plans: WorkerPlan[] = [];
     const requests: SentRequest[] = [];
     const log: Round[] = [];
@@ -97,7 +115,7 @@ export const pausedHolder: Scenario = {
           // The victim keeps its BullMQ job lock through the pause: the late commit is its own.
           STALLED_INTERVAL_MS: '60000',
         });
-        const ids = Array.from({ length: batch }, (_, i) => `paused-r${r}-w${i}`);
+        const ids = roundIds(env.keys, r, batch);
         for (const id of ids) {
           await env.producer.registerWorker({ id, name: id, task: 'work' });
           const s = await env.producer.suspend(id, {
@@ -118,6 +136,11 @@ export const pausedHolder: Scenario = {
           };
           plans.push({ id, cycles: [cycle] });
         }
+        // The helpers wait (SIGSTOP, idle) until the victim has taken a job and frozen: a consumer
+        // just started is not fetching yet (on the cluster its twelve workers each connect first),
+        // and the helpers would take the whole batch before it. They go on once it froze.
+        const helpers = [env.fleet.slots[0], env.fleet.slots[1]];
+        for (const h of helpers) h?.signal('SIGSTOP');
         await Promise.all(
           ids.map(async (id) => {
             const t = await env.producer.resume(id, `go ${id}`);
@@ -132,6 +155,7 @@ export const pausedHolder: Scenario = {
           }),
         );
         const froze = await until(() => victim.state() === 'T', 20_000, 20);
+        for (const h of helpers) h?.signal('SIGCONT');
         const entry: Round = { round: r, froze: froze === true };
         log.push(entry);
         if (!froze) {
@@ -172,7 +196,12 @@ export const pausedHolder: Scenario = {
         entry.live = live.outcome;
         // The version the frozen holder read: the suspension's epoch (the live resume committed +1).
         const readAt = plans.find((p) => p.id === workerId)?.cycles[0]?.epoch ?? -1;
-        const watch = await watchStaleCommits(env.url, env.keys, workerId, readAt);
+        const watch = await watchStaleCommits(
+          env.servers.map((s) => s.url),
+          env.keys,
+          workerId,
+          readAt,
+        );
         victim.signal('SIGCONT');
         entry.pausedMs = Date.now() - pausedAt;
         const done = await until(async () => {

@@ -10,7 +10,7 @@ import { jobIds } from '../../../src/lib/policy/ids.js';
 import { parkProbes } from '../probes.js';
 import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { ANY_TARGET, check, type Scenario } from '../types.js';
 import { type Fault, runLoadScenario } from './load.js';
 
 const DEATHS = 3;
@@ -122,6 +122,7 @@ function poisonFault(byRequest: number): Fault {
 export const poison: Scenario = {
   name: 'poison',
   title: 'races while three poison jobs kill each consumer that runs them, until quarantined',
+  targets: ANY_TARGET,
   run: (ctx) =>
     runLoadScenario(
       'poison',

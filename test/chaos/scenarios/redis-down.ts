@@ -12,7 +12,7 @@ import { adopt, type ConsumerSettings, consumerEnv, release } from '../env.js';
 import { ConsumerProcess, LogBook } from '../processes.js';
 import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { type Check, check, type Figure, type Scenario } from '../types.js';
+import { type Check, check, type Figure, type Scenario, SERVER_ONLY } from '../types.js';
 import { type Fault, result, runLoadScenario } from './load.js';
 import { activeJobs, outageRecovery } from './recovery.js';
 
@@ -243,6 +243,10 @@ function midRunOutage(afterMs: number, downMs: number): Fault {
 export const redisDown: Scenario = {
   name: 'redis-down',
   title: 'Redis down at start and gone mid-run: clear errors, backoff, recovery, fail-fast producer',
+  targets: SERVER_ONLY,
+  serverOnly:
+    'it starts the one server late and SIGKILLs it mid-run; a cluster loses a server by failing over to a ' +
+    'replica, which test/chaos/failover-run.ts covers (docs/reliability.md §5)',
   async run(ctx) {
     const started = Date.now();
     const downMs = ctx.size === 'full' ? 10_000 : 5000;

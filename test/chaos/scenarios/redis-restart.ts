@@ -4,7 +4,7 @@
 
 import { sleep } from '../rng.js';
 import { loadSize } from '../sizes.js';
-import { check, type Scenario } from '../types.js';
+import { check, type Scenario, SERVER_ONLY } from '../types.js';
 import { type Fault, runLoadScenario } from './load.js';
 import { activeJobs, finishedAfter, firstFinishAfter, outageRecovery } from './recovery.js';
 
@@ -44,6 +44,10 @@ export function redisOutage(mode: 'shutdown' | 'sigkill', afterMs: number, downM
 const restartScenario = (name: string, mode: 'shutdown' | 'sigkill', title: string): Scenario => ({
   name,
   title,
+  targets: SERVER_ONLY,
+  serverOnly:
+    'it stops and restarts the one server from its AOF; a cluster loses a server by failing over to a ' +
+    'replica, which test/chaos/failover-run.ts covers (docs/reliability.md §5)',
   run: (ctx) => {
     const size = loadSize(ctx.size, {}, ctx.stalledIntervalMs);
     return runLoadScenario(name, title, ctx, size, redisOutage(mode, size.driveMs * 0.4, 3000));

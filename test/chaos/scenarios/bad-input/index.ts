@@ -5,7 +5,7 @@
 // an accepted timeout must be able to fire (a suspension it cannot end would strand the worker).
 
 import { ChaosEnv, type ConsumerSettings } from '../../env.js';
-import { type Check, check, type Figure, type Scenario } from '../../types.js';
+import { type Check, check, type Figure, type Scenario, SERVER_ONLY } from '../../types.js';
 import { consumersAlive, result } from '../load.js';
 import { acceptedTimeoutsFire } from './accepted-timeouts.js';
 import { producerMethods, type Tally } from './producer-methods.js';
@@ -21,6 +21,10 @@ const SETTINGS: ConsumerSettings = {
 export const badInput: Scenario = {
   name: 'bad-input',
   title: 'property-based random and adversarial input to every producer method and raw queue payloads',
+  targets: SERVER_ONLY,
+  serverOnly:
+    'its state snapshots read keys of several partitions and DBSIZE in one pipeline, which a cluster ' +
+    'refuses across hash slots; what it checks (refusals before any write, malformed jobs failing) does not depend on the target',
   async run(ctx) {
     const started = Date.now();
     const runs = ctx.size === 'full' ? 600 : 60;
