@@ -3,6 +3,7 @@
 // Connections are one per role (src/consumers/connections.ts): the store's, one blocking connection
 // per BullMQ worker, and the Redlock quorum's when REDLOCK_URLS names one.
 
+import { hostname } from 'node:os';
 import { MetricsTime, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { type FaultHook, noFaults } from '../lib/faults.js';
@@ -182,6 +183,8 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
     // Completed and failed jobs per minute over the last hour, kept by BullMQ in the queue: the
     // dashboard's overview charts read them (queue.getMetrics).
     metrics: { maxDataPoints: MetricsTime.ONE_HOUR },
+    // Kept on every job this process takes (BullMQ's processedBy): which consumer has or had it.
+    name: `${hostname()}:${process.pid}`,
     ...keepFinished(opts.keepCompleted ?? 100_000),
     ...tracing.bullmq(),
   };

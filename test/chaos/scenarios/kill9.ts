@@ -1,4 +1,5 @@
-// Scenario 2: the race workload while a random consumer is SIGKILLed every 2 s and restarted.
+// Scenario 2: the race workload while a consumer working on a job is SIGKILLed every 2 s and
+// restarted.
 // Its jobs stall; BullMQ hands them to another consumer after its lock (S) expires and a stall check
 // runs (at most 2S); repeated stalls never fail a job (maxStalledCount = 1e6).
 
@@ -13,12 +14,16 @@ import { type ActiveJob, activeJobsAt, finishedAfter, summarize } from './recove
 
 interface InFlight extends ActiveJob {
   token: string | null;
+  /** The pid of the consumer working on it: BullMQ's processedBy, which consumers set to host:pid. */
+  pid: number | null;
 }
 
 interface Kill {
   at: number;
   pid: number;
   active: string[];
+  /** Of those, the jobs the victim itself was working on. */
+  held: number;
   /** ms until every job in flight at the kill was finished or held by another consumer; null: never. */
   pickup: Promise<number | null>;
 }
@@ -26,9 +31,20 @@ interface Kill {
 /** BullMQ's lock key of an active job (its value is the token of the consumer working on it). */
 const jobLock = (env: ChaosEnv, j: ActiveJob) => env.keys.queueKey(j.partition, j.queue, `${j.id}:lock`);
 
+const jobHash = (env: ChaosEnv, j: ActiveJob) => env.keys.queueKey(j.partition, j.queue, j.id);
+
 async function inFlight(env: ChaosEnv): Promise<InFlight[]> {
   const jobs = await activeJobsAt(env);
-  return Promise.all(jobs.map(async (j) => ({ ...j, token: await env.admin.get(jobLock(env, j)) })));
+  return Promise.all(
+    jobs.map(async (j) => {
+      const [token, processedBy] = await Promise.all([
+        env.admin.get(jobLock(env, j)),
+        env.admin.hget(jobHash(env, j), 'pb'),
+      ]);
+      const pid = Number(processedBy?.split(':').pop());
+      return { ...j, token, pid: Number.isInteger(pid) ? pid : null };
+    }),
+  );
 }
 
 /**
@@ -85,19 +101,23 @@ export function killEvery(everyMs: number, boundMs: number): Fault {
             (x): x is { p: ConsumerProcess; slot: number } => !!x.p?.alive && x.p.readyAt !== undefined,
           );
         if (ready.length === 0) continue;
-        const { p, slot } = rng.pick(ready);
-        // Prefer a moment with work in flight (up to 1 s): a kill of an idle consumer proves little.
+        // Kill a consumer that is working on something (waiting up to 1 s for one): a kill of an
+        // idle consumer proves little, and with several consumers a random pick often is one.
+        const holding = (jobs: InFlight[]) => ready.filter((x) => jobs.some((j) => j.pid === x.p.pid));
         let jobs = await inFlight(env);
-        for (let tries = 0; jobs.length === 0 && tries < 50; tries++) {
+        for (let tries = 0; holding(jobs).length === 0 && tries < 50; tries++) {
           await sleep(20);
           jobs = await inFlight(env);
         }
+        const busyConsumers = holding(jobs);
+        const { p, slot } = rng.pick(busyConsumers.length > 0 ? busyConsumers : ready);
         const at = Date.now();
         p.signal('SIGKILL');
         kills.push({
           at,
           pid: p.pid,
           active: jobs.map((j) => j.key),
+          held: jobs.filter((j) => j.pid === p.pid).length,
           pickup: watchPickup(env, jobs, at, 60_000),
         });
         restarts.push(p.exited.then(() => env.fleet.spawn(slot)));
@@ -113,6 +133,8 @@ export function killEvery(everyMs: number, boundMs: number): Fault {
           killIntervalMs: everyMs,
           killsWithWorkInFlight: busy.length,
           inFlightAtKills: kills.reduce((n, k) => n + k.active.length, 0),
+          killsOfConsumersHoldingWork: kills.filter((k) => k.held > 0).length,
+          heldByVictimsAtKills: kills.reduce((n, k) => n + k.held, 0),
           // Time until every job in flight at a kill was taken over (checked against the bound).
           recoveryMs: summarize(busy.map((x) => x.pickup)),
         },
@@ -134,6 +156,11 @@ export function killEvery(everyMs: number, boundMs: number): Fault {
               `${kills.length} consumers SIGKILLed, ${busy.length} with work in flight`,
             ),
             check(
+              'victims-held-work',
+              kills.filter((k) => k.held > 0).length * 2 >= kills.length,
+              `${kills.filter((k) => k.held > 0).length} of ${kills.length} killed consumers were working on a job (their ${kills.reduce((n, k) => n + k.held, 0)} jobs had to be taken over)`,
+            ),
+            check(
               'pickup-after-kill',
               slow.length === 0,
               `every job in flight at a kill was taken over within ${boundMs} ms (${slow.length} kills slower)`,
@@ -148,7 +175,7 @@ export function killEvery(everyMs: number, boundMs: number): Fault {
 
 export const kill9: Scenario = {
   name: 'kill9',
-  title: 'races while a random consumer is SIGKILLed every 2 s and restarted',
+  title: 'races while a consumer working on a job is SIGKILLed every 2 s and restarted',
   targets: ANY_TARGET,
   run: (ctx) => {
     const size = loadSize(ctx.size, {}, ctx.stalledIntervalMs);
