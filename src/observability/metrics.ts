@@ -47,8 +47,11 @@ export class ConsumerMetrics implements MetricsSink {
   readonly registry = new Registry();
   private readonly counters = new Map<Family, Counter>();
   private readonly histograms = new Map<Family, Histogram>();
-  /** Deltas since the last flush: series (with its labels, `le` last for a bucket) -> amount. */
+  /** Counter deltas since the last flush (and deltas a flush gave back): series -> amount. */
   private pending = new Map<string, number>();
+  /** Series keys by family and label values: computed once, not per observation. */
+  private readonly counterSeries = new Map<string, string>();
+  private readonly histogramSeries = new Map<string, HistogramSeries>();
 
   constructor(opts: ConsumerMetricsOptions = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -94,6 +97,20 @@ export class ConsumerMetrics implements MetricsSink {
   takeDeltas(): Map<string, number> {
     const taken = this.pending;
     this.pending = new Map();
+    for (const series of this.histogramSeries.values()) {
+      if (series.count === 0) continue;
+      // Cumulative buckets, as the text format has them: each delta adds to the fleet's as it is.
+      let cumulative = 0;
+      series.hits.forEach((hits, i) => {
+        cumulative += hits;
+        if (cumulative > 0) add(taken, series.buckets[i] as string, cumulative);
+      });
+      add(taken, series.sumKey, series.sum);
+      add(taken, series.countKey, series.count);
+      series.hits.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
     return taken;
   }
 
@@ -107,22 +124,71 @@ export class ConsumerMetrics implements MetricsSink {
     if (!counter) return;
     if (Object.keys(labels).length === 0) counter.inc();
     else counter.inc(labels);
-    this.add(seriesKey(FLEET[family].name, labels), 1);
+    const id = seriesId(family, labels);
+    let series = this.counterSeries.get(id);
+    if (series === undefined) {
+      series = seriesKey(FLEET[family].name, labels);
+      this.counterSeries.set(id, series);
+    }
+    this.add(series, 1);
   }
 
   private observe(family: Family, labels: Labels, value: number): void {
     const histogram = this.histograms.get(family);
-    const def = FLEET[family] as FamilyDef;
     if (!histogram || !Number.isFinite(value)) return;
     histogram.observe(labels, value);
-    // Cumulative buckets, as the text format has them: each delta adds to the fleet's as it is.
-    for (const bound of [...(def.buckets ?? []), Number.POSITIVE_INFINITY])
-      if (value <= bound) this.add(seriesKey(`${def.name}_bucket`, { ...labels, le: leText(bound) }), 1);
-    this.add(seriesKey(`${def.name}_sum`, labels), value);
-    this.add(seriesKey(`${def.name}_count`, labels), 1);
+    const id = seriesId(family, labels);
+    let series = this.histogramSeries.get(id);
+    if (series === undefined) {
+      series = histogramSeries(FLEET[family] as FamilyDef, labels);
+      this.histogramSeries.set(id, series);
+    }
+    // One slot per observation (the first bound it fits under); takeDeltas makes them cumulative.
+    const bounds = series.bounds;
+    let i = 0;
+    while (i < bounds.length && value > (bounds[i] as number)) i++;
+    series.hits[i] = (series.hits[i] ?? 0) + 1;
+    series.sum += value;
+    series.count += 1;
   }
 
   private add(series: string, amount: number): void {
-    this.pending.set(series, (this.pending.get(series) ?? 0) + amount);
+    add(this.pending, series, amount);
   }
+}
+
+function add(deltas: Map<string, number>, series: string, amount: number): void {
+  deltas.set(series, (deltas.get(series) ?? 0) + amount);
+}
+
+/** A family with one combination of label values (families have few, and fixed label names). */
+const seriesId = (family: Family, labels: Labels): string =>
+  `${family}\u0000${Object.values(labels).join('\u0000')}`;
+
+/** One histogram series' fleet keys and what it observed since the last flush. */
+interface HistogramSeries {
+  bounds: readonly number[];
+  /** The bucket series, one per bound and +Inf last. */
+  buckets: string[];
+  sumKey: string;
+  countKey: string;
+  /** Observations per bucket slot (not cumulative), sum and count since the last flush. */
+  hits: number[];
+  sum: number;
+  count: number;
+}
+
+function histogramSeries(def: FamilyDef, labels: Labels): HistogramSeries {
+  const bounds = [...(def.buckets ?? [])];
+  return {
+    bounds,
+    buckets: [...bounds, Number.POSITIVE_INFINITY].map((b) =>
+      seriesKey(`${def.name}_bucket`, { ...labels, le: leText(b) }),
+    ),
+    sumKey: seriesKey(`${def.name}_sum`, labels),
+    countKey: seriesKey(`${def.name}_count`, labels),
+    hits: new Array(bounds.length + 1).fill(0),
+    sum: 0,
+    count: 0,
+  };
 }
