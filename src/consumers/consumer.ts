@@ -210,9 +210,9 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       add(
         new Worker<ResumeJob, StoredOutcome, 'resume'>(
           QUEUE_NAMES.resume,
-          processor(ResumeJobSchema, (id, data, jobId) =>
+          processor(ResumeJobSchema, (id, data, jobId, token) =>
             tracing.job('resume', data.workerId, jobId, data.traceparent, (span) =>
-              engine.handleResume(id, data, jobId, span),
+              engine.handleResume(id, data, jobId, span, token),
             ),
           ),
           { ...at, concurrency, connection: blocking() },
@@ -221,9 +221,9 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       add(
         new Worker<TimeoutJob, TimeoutOutcome, 'timeout'>(
           QUEUE_NAMES.timeout,
-          processor(TimeoutJobSchema, (id, data, jobId) =>
+          processor(TimeoutJobSchema, (id, data, jobId, token) =>
             tracing.job('timeout', data.workerId, jobId, undefined, (span) =>
-              engine.handleTimeout(id, data, span),
+              engine.handleTimeout(id, data, span, token ? { jobId, token } : undefined),
             ),
           ),
           { ...at, concurrency: opts.timeoutConcurrency ?? concurrency, connection: blocking() },

@@ -8,7 +8,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
+import { JobLostError, LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
 import { jobLogger, withJobLogger } from '../lib/job-log.js';
 import { lockWaitDelayMs, lockWaitReporter } from '../lib/lock/resume-lock.js';
@@ -78,7 +78,7 @@ export function jobProcessors(deps: JobProcessorDeps) {
   const processor =
     <D extends Counted, R>(
       schema: z.ZodType<D>,
-      handle: (id: string, data: D, jobId: string) => Promise<R>,
+      handle: (id: string, data: D, jobId: string, token: string | undefined) => Promise<R>,
     ) =>
     async (job: Job<D, R>, token?: string): Promise<R> => {
       const parsed = schema.safeParse(job.data);
@@ -103,11 +103,18 @@ export function jobProcessors(deps: JobProcessorDeps) {
       const current: D = suspect && token ? { ...data, soloDeaths, soloAt: job.stalledCounter } : data;
       if (current !== data) await job.updateData(current);
       try {
-        const result = await handle(requestId(job), parsed.data, String(job.id));
+        fault('before-lock');
+        const result = await handle(requestId(job), parsed.data, String(job.id), token);
         countJob(deps.metrics ?? noMetrics, job, result);
         fault('before-ack');
         return result;
       } catch (err) {
+        // Taken over while this consumer was away (its lock expired): the job is the other
+        // consumer's now, nothing was written; BullMQ's own lock check refuses to finish it here.
+        if (err instanceof JobLostError) {
+          log().warn({ queue: job.queueName, err }, 'job taken over by another consumer; nothing written');
+          throw err;
+        }
         if (err instanceof LockUnavailableError && token) {
           // Every start of the job that was not a retry, a stall redelivery or a deferral was a lock
           // wait: the count survives the job moving between consumers and costs no request.
@@ -135,7 +142,7 @@ export function jobProcessors(deps: JobProcessorDeps) {
 
   return <D extends Counted, R>(
     schema: z.ZodType<D>,
-    handle: (id: string, data: D, jobId: string) => Promise<R>,
+    handle: (id: string, data: D, jobId: string, token: string | undefined) => Promise<R>,
   ) => {
     const run = processor(schema, handle);
     return (job: Job<D, R>, token?: string): Promise<R> => {

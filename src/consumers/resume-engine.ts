@@ -23,6 +23,7 @@ import { decideTimeoutFail, planTimeout } from '../lib/policy/timeout.js';
 import { computeDigest, type DigestFn } from '../lib/policy/transcript.js';
 import type { ResumeOptions, StoredOutcome, TimeoutOutcome, WorkerRecord } from '../lib/policy/types.js';
 import type { ResumeJob, TimeoutJob } from '../lib/queues/catalog.js';
+import type { JobHold } from '../lib/store/commit-call.js';
 import type { Applied, Idempotency, Kernel } from '../lib/store/kernel.js';
 import { type MetricsSink, noMetrics } from '../observability/metrics.js';
 import { measureLateness } from '../observability/metrics-jobs.js';
@@ -81,6 +82,7 @@ export class ResumeEngine {
     job: ResumeJob,
     jobId: string,
     span: JobSpan,
+    token?: string,
   ): Promise<StoredOutcome> {
     const ask: ResumeAsk = { workerId: job.workerId, options: job.options, requestId, span };
     if (job.early) {
@@ -104,7 +106,7 @@ export class ResumeEngine {
       job.workerId,
       (record, now) => this.decideResume(record, ask, now),
       {
-        ...this.applyOptions(requestId, span),
+        ...this.applyOptions(requestId, span, token ? { queue: 'resume', jobId, token } : undefined),
         ...(idempotency ? { idempotency } : {}),
       },
     );
@@ -114,9 +116,16 @@ export class ResumeEngine {
     return { ...first.outcome, replayed: true };
   }
 
-  async handleTimeout(requestId: string, job: TimeoutJob, span: JobSpan): Promise<TimeoutOutcome> {
+  /** `held`: the BullMQ job and its lock token (every commit is fenced by that lock). */
+  async handleTimeout(
+    requestId: string,
+    job: TimeoutJob,
+    span: JobSpan,
+    held?: { jobId: string; token: string },
+  ): Promise<TimeoutOutcome> {
+    const hold = held ? ({ queue: 'timeout', ...held } as const) : undefined;
     for (;;) {
-      const applied = await this.applyTimeout(requestId, job, span);
+      const applied = await this.applyTimeout(requestId, job, span, hold);
       const info = applied.kind === 'unchanged' ? applied.info : null;
       if (info?.kind !== 'early') return this.timeoutOutcome(measureLateness(this.metrics, applied));
       // Taken before its deadline by Redis's clock (this consumer's clock runs ahead): wait it out
@@ -130,7 +139,12 @@ export class ResumeEngine {
     }
   }
 
-  private applyTimeout(requestId: string, job: TimeoutJob, span: JobSpan): Promise<Applied<Info>> {
+  private applyTimeout(
+    requestId: string,
+    job: TimeoutJob,
+    span: JobSpan,
+    hold: JobHold | undefined,
+  ): Promise<Applied<Info>> {
     return this.deps.kernel.apply<Info>(
       job.workerId,
       async (record, now) => {
@@ -149,7 +163,7 @@ export class ResumeEngine {
           now,
         );
       },
-      this.applyOptions(requestId, span),
+      this.applyOptions(requestId, span, hold),
     );
   }
 
@@ -167,11 +181,12 @@ export class ResumeEngine {
     return this.deps.kernel.settleOutbox(workerId, (record) => this.hooks.postResume(record));
   }
 
-  private applyOptions(requestId: string, span: JobSpan) {
+  private applyOptions(requestId: string, span: JobSpan, job: JobHold | undefined) {
     return {
       requestId,
       lock: this.deps.lock,
       fault: this.deps.fault,
+      ...(job ? { job } : {}),
       postResume: (record: WorkerRecord) => span.hooks('PostResume', () => this.hooks.postResume(record)),
     };
   }

@@ -80,6 +80,21 @@ export class ResumeProcessorError extends Error {
 }
 
 /**
+ * The BullMQ job a consumer was working for is no longer its own: the job's lock expired (the
+ * consumer was cut off or paused) and another consumer took it over. The commit wrote nothing; the
+ * job's outcome is the other consumer's to report. Not retried here.
+ */
+export class JobLostError extends ResumeProcessorError {
+  constructor(workerId: string, jobId: string) {
+    super(
+      RpCode.LockLost,
+      `job ${jobId} of worker ${workerId} is no longer this consumer's (its lock expired and another consumer took it over); nothing was written`,
+      { workerId, details: { jobId } },
+    );
+  }
+}
+
+/**
  * A rejection defined by Harn's semantics (HARN-SUS-*). Not retryable, except HARN-SUS-006: the
  * worker changed under the writer, and a fresh read decides again.
  */

@@ -3,6 +3,8 @@
 // Configured only by the composition root (RP_FAULTS); a library user never sees it.
 
 export const FAULT_POINTS = [
+  /** The job is taken (BullMQ's lock on it is held); the worker is not locked or read yet. */
+  'before-lock',
   'after-lock',
   'after-hooks',
   'before-commit',

@@ -48,6 +48,44 @@ describe('fencing a paused lock holder', () => {
     const resumedEvents = (await h.store.events(w.id)).filter((e) => e.type === 'WorkerResumed');
     expect(resumedEvents).toHaveLength(1);
   });
+
+  it("a paused consumer whose job was taken over does not resume the worker's next suspension with it", async () => {
+    // A freezes with the job taken, before it locks and reads the worker (a partition can hold its
+    // requests as long), and its job lock (1 s) lapses: B takes the job over and answers it (the
+    // worker was resumed by another request meanwhile), then the worker is suspended again. When A
+    // thaws it locks and reads that new suspension and decides to resume it; its commit is fenced
+    // by the job lock, so the new suspension stays as it is.
+    const a = await h.spawnConsumer({
+      RP_FAULTS: 'pause:before-lock',
+      LOCK_TTL_MS: '1000',
+      STALLED_INTERVAL_MS: '1000',
+    });
+    const w = await h.producer.registerWorker({ name: 'w', task: 't' });
+    await h.producer.suspend(w.id, { reason: 'park' });
+    const stale = await h.producer.resume(w.id, 'from the paused consumer');
+    await waitFor('consumer A to freeze holding the job', async () => processState(a.pid ?? 0) === 'T');
+
+    await h.startConsumer({ lockTtlMs: 1000, stalledIntervalMs: 1000 });
+    const live = await (await h.producer.resume(w.id, 'from the live consumer')).result({
+      timeoutMs: 20_000,
+    });
+    expect(live.outcome).toBe('resumed');
+    // B took A's job over once its lock lapsed and answered it: the worker was running by then.
+    expect(await stale.result({ timeoutMs: 20_000 })).toMatchObject({
+      outcome: 'rejected',
+      error: { code: 'HARN-SUS-003' },
+    });
+    const parked = await h.producer.suspend(w.id, { reason: 'park again' });
+
+    a.kill('SIGCONT');
+    await waitFor('consumer A to run again', async () => processState(a.pid ?? 0) !== 'T');
+    await new Promise((r) => setTimeout(r, 3000));
+    const r = await h.producer.getRecord(w.id);
+    expect(r).toMatchObject({ status: 'suspended', version: parked.version, task: 'from the live consumer' });
+    expect(r?.history).toEqual(['from the live consumer']);
+    expect(await h.respawnJobIds()).toEqual([live.outcome === 'resumed' ? live.respawnJobId : '']);
+    expect((await h.store.events(w.id)).filter((e) => e.type === 'WorkerResumed')).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('a consumer killed at each step of a resume', () => {

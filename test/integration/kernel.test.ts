@@ -226,6 +226,43 @@ describe('the kernel on Redis', () => {
     expect(events).toHaveLength(32);
     expect(events.at(-1)?.version).toBe((await h.producer.getWorker(w.id))?.version);
   });
+
+  it("a commit for a job whose BullMQ lock is no longer the consumer's writes nothing (JobLostError)", async () => {
+    // A consumer cut off or paused past its job lock: another consumer took the job over, and the
+    // worker was suspended again since. Its late decision must not resume the new suspension.
+    const w = await h.producer.registerWorker({ name: 'fenced', task: 't' });
+    await h.producer.suspend(w.id, { reason: 'park' });
+    const jobId = 'r-taken-over';
+    const lockKey = h.keys.queueKey(h.keys.partitionOf(w.id), 'resume', `${jobId}:lock`);
+    const options = parseResumeOptions('late input', null);
+    const resume = (token: string) =>
+      kernel.apply(
+        w.id,
+        (r, now) => decideResume(r as WorkerRecord, { options, requestId: `${jobId}@1`, digest: null }, now),
+        {
+          requestId: `${jobId}@1`,
+          job: { queue: 'resume', jobId, token },
+        },
+      );
+    const before = await h.store.read(w.id);
+
+    await h.redis.set(lockKey, 'token-of-the-consumer-that-took-it-over');
+    await expect(resume('my-stale-token')).rejects.toMatchObject({
+      code: 'RP-LOCK-LOST',
+      name: 'JobLostError',
+    });
+    await h.redis.del(lockKey); // finished by the other consumer: no lock at all
+    await expect(resume('my-stale-token')).rejects.toMatchObject({ code: 'RP-LOCK-LOST' });
+    const after = await h.store.read(w.id);
+    expect(after?.record).toEqual(before?.record);
+    expect(await h.respawnJobIds()).toEqual([]);
+
+    // While the lock is still its own, the same commit goes through.
+    await h.redis.set(lockKey, 'my-token');
+    const applied = await resume('my-token');
+    expect(applied.kind).toBe('committed');
+    expect((await h.store.read(w.id))?.record.status).toBe('running');
+  });
 });
 
 describe('partitions', () => {

@@ -6,7 +6,7 @@
 import type { LifecycleEvent } from '../policy/decision.js';
 import { jobIds } from '../policy/ids.js';
 import type { Effect, Outbox, WorkerRecord } from '../policy/types.js';
-import { QUEUE_NAMES } from '../queues/catalog.js';
+import { QUEUE_NAMES, type QueueName } from '../queues/catalog.js';
 import { effectJobs, processEffects } from '../queues/job-adds.js';
 import { jobCalls, jobKeys } from './job-call.js';
 import type { KeySpace } from './keys.js';
@@ -30,6 +30,19 @@ export interface CommitChange {
    * inbox), and the early resumes it takes (their jobs are made ready, their entries removed).
    */
   inbox?: { last: string | null; take: readonly string[] };
+  /**
+   * The BullMQ job making the change, when a consumer commits for one: the commit goes through only
+   * while its lock is still this token (a consumer that lost the job, its lock expired and another
+   * took it over, writes nothing).
+   */
+  job?: JobHold;
+}
+
+/** A job held by a consumer: its queue, id and the lock token BullMQ gave it. */
+export interface JobHold {
+  queue: QueueName;
+  jobId: string;
+  token: string;
 }
 
 export function commitCall(
@@ -78,6 +91,8 @@ export function commitCall(
     ...(reasons.enter === null ? [] : [keys.reason(p, reasons.enter), keys.reasons(p)]),
     ...jobs.keys,
     ...taken.flatMap((jobId) => jobKeys(keys, p, QUEUE_NAMES.resume, jobId)),
+    // Last: the lock of the job making the change (with ARGV[25]).
+    ...(change.job ? [keys.queueKey(p, change.job.queue, `${change.job.jobId}:lock`)] : []),
   ];
   const event = JSON.stringify(
     change.event.data
@@ -109,6 +124,7 @@ export function commitCall(
     reasons.enter === null ? 0 : 1,
     change.inbox ? (change.inbox.last ?? '-') : '',
     taken.length,
+    change.job?.token ?? '',
     ...jobs.args,
     ...taken,
     // Last, after the variable-length parts: the reason the worker enters, for the reasons set.

@@ -10,13 +10,14 @@
 // lock (consumers), one script takes it and reads the record: a resume is two requests.
 
 import { randomUUID } from 'node:crypto';
-import type { ResumeProcessorError } from '../errors.js';
+import { JobLostError, type ResumeProcessorError } from '../errors.js';
 import type { FaultHook } from '../faults.js';
 import type { Lease, ResumeLock } from '../lock/resume-lock.js';
 import { type Decision, type Now, nowFrom } from '../policy/decision.js';
 import { versionConflict } from '../policy/messages.js';
 import type { EarlyResume, Outbox, WorkerRecord } from '../policy/types.js';
 import { processEffects } from '../queues/job-adds.js';
+import type { JobHold } from './commit-call.js';
 import type { Inbox } from './inbox.js';
 import type { Snapshot, WorkerStore } from './worker-store.js';
 
@@ -58,6 +59,8 @@ export interface ApplyOptions<Info> {
   /** PostResume hooks, run for a `postResume` effect before the outbox is settled. */
   postResume?: (record: WorkerRecord) => Promise<string[]>;
   fault?: FaultHook;
+  /** The BullMQ job a consumer applies for: every commit is fenced by its lock (JobLostError). */
+  job?: JobHold;
 }
 
 export interface KernelDeps {
@@ -151,9 +154,11 @@ export class Kernel {
           ...(releaseLock ? { releaseLock } : {}),
           ...(idem ? { idempotency: idem } : {}),
           ...(inbox ? { inbox: { last: inbox.last, take: earlyTaken(decision.next) } } : {}),
+          ...(opts.job ? { job: opts.job } : {}),
         });
         if (!result.ok) {
           this.onFenced();
+          if (result.jobLost && opts.job) throw new JobLostError(workerId, opts.job.jobId);
           if (attempt >= MAX_COMMIT_ATTEMPTS) {
             throw versionConflict(
               {

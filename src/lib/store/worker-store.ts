@@ -26,7 +26,13 @@ export interface Snapshot {
 
 export type CommitResult =
   | { ok: true; outbox: Outbox | null }
-  | { ok: false; currentVersion: number | null; currentStatus: string | null };
+  | {
+      ok: false;
+      currentVersion: number | null;
+      currentStatus: string | null;
+      /** The job making the change is no longer this consumer's (its lock is not the token). */
+      jobLost?: true;
+    };
 
 export interface StoredEvent {
   type: string;
@@ -170,7 +176,12 @@ export class WorkerStore {
     );
     const outbox = call.outbox;
     if (ok === 1) return { ok: true, outbox };
-    return { ok: false, currentVersion: version < 0 ? null : version, currentStatus: status || null };
+    return {
+      ok: false,
+      currentVersion: version < 0 ? null : version,
+      currentStatus: status || null,
+      ...(ok === -1 ? { jobLost: true as const } : {}),
+    };
   }
 
   /**

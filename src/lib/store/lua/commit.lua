@@ -26,6 +26,7 @@
       metrics read which reason indexes exist from it, without a scan)
     7 keys per job to add (ARGV[18]): job hash, wait, delayed, active, meta, events, marker
     7 keys per early resume to make ready (ARGV[24]), in the same layout
+    the BullMQ lock of the job making the change (only with ARGV[25]; the last key)
 
   ARGV[1]  expected version ("" = the worker must not exist yet)
   ARGV[2]  new version
@@ -56,12 +57,15 @@
            no inbox): a suspension takes early resumes only from the inbox it was decided on
   ARGV[24] number of early resumes the suspension takes (their delayed jobs made ready, their
            entries removed)
-  ARGV[25..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms; then the early resumes'
+  ARGV[25] the lock token of the job making the change ("" = none): the commit goes through only
+           while the job's lock (the last key) still holds it. A consumer whose job lock expired (cut
+           off, paused) and whose job another consumer took over must not write for it any more
+  ARGV[26..] 5 per job: job id, name, data (JSON), opts (JSON), delay ms; then the early resumes'
            job ids; then, with ARGV[22] = 1, the reason the worker enters (the last ARGV)
 
   Returns {1, new version} when committed; {0, current version or -1, current status or ""} when
-  the stored version is not the expected one or the inbox changed since it was read (nothing is
-  written, the lock is kept).
+  the stored version is not the expected one or the inbox changed since it was read; {-1, ...} when
+  the job's lock is not the token (in both cases nothing is written, the worker's lock is kept).
 ]]
 -- @include add-job
 local SEG, SEP = '\30', '\31'
@@ -70,6 +74,9 @@ local doc = redis.call('GET', KEYS[1])
 local version, status = nil, ''
 if doc then
   version, status = string.match(doc, '^v\31(%d+)\30s\31([^\30]*)')
+end
+if ARGV[25] ~= '' and redis.call('GET', KEYS[#KEYS]) ~= ARGV[25] then
+  return {-1, tonumber(version) or -1, status or ''}
 end
 if (ARGV[1] == '' and doc) or (ARGV[1] ~= '' and version ~= ARGV[1]) then
   return {0, tonumber(version) or -1, status or ''}
@@ -179,10 +186,10 @@ if ARGV[22] == '1' then
   t = t + 2
 end
 local jobs, early = tonumber(ARGV[18]), tonumber(ARGV[24])
-addJobs(t + 1, 25, jobs, ARGV[19])
+addJobs(t + 1, 26, jobs, ARGV[19])
 t = t + 7 * jobs
 for i = 1, early do
-  local kk, jobId = t + (i - 1) * 7, ARGV[24 + 5 * jobs + i]
+  local kk, jobId = t + (i - 1) * 7, ARGV[25 + 5 * jobs + i]
   promoteJob({ job = KEYS[kk + 1], wait = KEYS[kk + 2], delayed = KEYS[kk + 3], active = KEYS[kk + 4],
     meta = KEYS[kk + 5], events = KEYS[kk + 6], marker = KEYS[kk + 7] }, jobId)
   redis.call('HDEL', KEYS[7], jobId)
