@@ -1,10 +1,15 @@
 // Scenario: PreResume hooks under faults. The race workload while probe workers' hooks misbehave in
 // every consumer: one throws, one never settles (cut at HOOK_TIMEOUT_MS), the first time a process
-// is asked about it, and one freezes its whole process (SIGSTOP) inside the hook, which this fault
-// thaws (SIGCONT) only after the worker lock's TTL has passed, so another consumer may take the
-// job over and the frozen holder's late commit has to be fenced. Each probe must be resumed exactly
+// is asked about it, and one freezes the first process that runs it (SIGSTOP) inside the hook,
+// which this fault thaws (SIGCONT) only after the worker lock's TTL has passed: another consumer
+// takes the job over and resumes the worker, and the frozen holder's late commit is fenced by the
+// job's lock. Each probe must be resumed exactly
 // once in the end (the hook failures are retried), its timeout armed until then.
 
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jobIds } from '../../../src/lib/policy/ids.js';
 import { parkProbes, probeRespawns, watchProbes } from '../probes.js';
 import { sleep } from '../rng.js';
@@ -22,11 +27,14 @@ function hookFault(each: number): Fault {
   const hanging = group('hang');
   const freezing = ['hook-freeze-0'];
   const ids = [...throwing, ...hanging, ...freezing];
+  const freezeOnce = join(tmpdir(), `rp-hook-freeze-${randomUUID()}`);
   return {
     slotEnv: () => ({
       TEST_THROW_IN_HOOK_OF: throwing.join(','),
       TEST_HANG_IN_HOOK_OF: hanging.join(','),
       TEST_STOP_IN_HOOK_OF: freezing[0] as string,
+      // One freeze in the fleet: a hook that froze every consumer in turn would be a poison job.
+      TEST_STOP_ONCE_FILE: freezeOnce,
       HOOK_TIMEOUT_MS: String(HOOK_TIMEOUT_MS),
     }),
     async run(env, _driving, _rng, driver) {
@@ -79,7 +87,13 @@ function hookFault(each: number): Fault {
       } finally {
         watching = false;
         await thawer;
-        for (const p of env.fleet.slots) if (p?.alive && p.state() === 'T') p.signal('SIGCONT');
+        // A holder still frozen (the others resumed its probe before THAW_AFTER_MS) is thawed now.
+        for (const p of env.fleet.slots)
+          if (p?.alive && p.state() === 'T') {
+            p.signal('SIGCONT');
+            thaws += 1;
+          }
+        rmSync(freezeOnce, { force: true });
       }
       const respawns = await probeRespawns(env, ids);
       const workers = await Promise.all(ids.map((id) => env.producer.getWorker(id)));
@@ -92,6 +106,8 @@ function hookFault(each: number): Fault {
           probes: ids.length,
           hookTimeoutMs: HOOK_TIMEOUT_MS,
           frozenHoldersThawed: thaws,
+          // The thawed holder's commit refused by the job lock (its lease check may stop it first).
+          takenOverJobsLogged: env.logs.countMatching(/job taken over by another consumer/),
           hookFailuresLogged: env.logs.countMatching(/hook/i),
         },
         checks: () => [
@@ -105,6 +121,11 @@ function hookFault(each: number): Fault {
                 .filter((id) => respawns.get(id) !== 1)
                 .map((id) => `${id}: ${respawns.get(id) ?? 0} respawns`),
             ],
+          ),
+          check(
+            'holder-frozen',
+            thaws >= 1,
+            `${thaws} consumer(s) frozen in the hook past the lock TTL and thawed`,
           ),
           check(
             'timeout-armed-until-resumed',
