@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { JobLostError, LockUnavailableError, ResumeProcessorError, RpCode } from '../lib/errors.js';
 import type { FaultHook } from '../lib/faults.js';
 import { jobLogger, withJobLogger } from '../lib/job-log.js';
-import { lockWaitDelayMs, lockWaitReporter } from '../lib/lock/resume-lock.js';
+import { lockWaitDelayMs, lockWaitReporter } from '../lib/lock/lock-wait.js';
 import { FAILED_KEPT_MS, type RetryPolicy, retryDelayMs } from '../lib/queues/catalog.js';
 import { asFailure, invalidJob, JobFailure } from '../lib/queues/job-errors.js';
 import type { WorkerStore } from '../lib/store/worker-store.js';

@@ -1,7 +1,7 @@
 // The one lock wrapper. The lock is an efficiency lock (hooks rarely run twice); safety comes from
 // the version compare-and-set at commit. We own the retry loop (backoff + jitter, bounded wait) so
 // contention surfaces quickly as LockUnavailableError, which consumers turn into a delay (a backoff
-// of their own per request: `lockWaitDelayMs`).
+// of their own per request: `lockWaitDelayMs` in lock-wait.ts).
 //
 // Two forms of the same Redlock algorithm (a random value set with NX PX, extended and released by
 // compare-and-set on that value):
@@ -13,7 +13,6 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionError, type Lock, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { LockUnavailableError, type QuorumState, ResumeProcessorError, RpCode } from '../errors.js';
 import type { Snapshot, WorkerStore } from '../store/worker-store.js';
 
@@ -276,43 +275,3 @@ const firstConnect = (c: Redis) =>
     };
     c.on('ready', done).on('error', done).on('end', done);
   });
-
-/**
- * How long a request that did not get its worker's lock waits before it is tried again, by how many
- * times it has waited (1 = the first): doubling from 50 ms, capped at 2 s, ±25% jitter so the
- * requests of one outage do not all come back at the same moment. Contention between duplicates
- * clears within the first wait or two; only a long hold or a lost Redlock majority reaches the cap.
- */
-export function lockWaitDelayMs(waits: number): number {
-  const base = Math.min(50 * 2 ** Math.max(0, waits - 1), 2000);
-  return Math.round(base * (0.75 + Math.random() * 0.5));
-}
-
-/**
- * One warn line per `everyMs` for lock waits an operator should see (a lost Redlock majority, or a
- * request that kept waiting), carrying RP-LOCK-UNAVAILABLE and the count since the last line; the
- * rest (ordinary contention between duplicates) go to `debug`.
- */
-export function lockWaitReporter(
-  log: Pick<Logger, 'warn' | 'debug'>,
-  everyMs = 5000,
-): (err: LockUnavailableError, fields: { jobId?: string; waits: number; delayMs: number }) => void {
-  let last = 0;
-  let unreported = 0;
-  return (err, fields) => {
-    const serious = err.quorum !== undefined || fields.waits >= 5;
-    const line = { code: err.code, resource: err.resource, ...err.quorum, ...fields };
-    if (!serious) return log.debug(line, 'worker lock busy; request delayed');
-    unreported += 1;
-    const now = Date.now();
-    if (now - last < everyMs) return;
-    last = now;
-    log.warn(
-      { ...line, err, delayed: unreported },
-      err.quorum
-        ? 'no Redlock majority: resume requests wait (not failed) until enough lock servers are back'
-        : 'a worker lock stays unavailable: its requests keep waiting',
-    );
-    unreported = 0;
-  };
-}
