@@ -3,12 +3,14 @@
 // reconnect attempt instead of waiting for Redis forever. Every key the engine writes carries its
 // partition's hash tag, so the same scripts run unchanged on a cluster.
 //
-// No auto-pipelining: ioredis builds a Pipeline for every batch and copies into it every script
-// defined on the connection (BullMQ defines about sixty), which costs more CPU than the write calls
-// it saves (measured in docs/benchmarks.md).
+// Every connection made here coalesces its writes (src/lib/write-coalescing.ts): the commands of
+// one event-loop turn leave in one socket write. Not ioredis's auto-pipelining, which builds a
+// Pipeline for every batch and copies into it every script defined on the connection (BullMQ defines
+// about sixty) and cost more CPU than the writes it saved (measured in docs/benchmarks.md).
 
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { ResumeProcessorError, RpCode } from './errors.js';
+import { coalesceClusterWrites, coalesceWrites } from './write-coalescing.js';
 
 export type ConnectionRole = 'producer' | 'store' | 'worker' | 'lock';
 
@@ -104,18 +106,22 @@ function clusterOptions(role: ConnectionRole): ClusterOptions {
 export function connect(spec: ConnectionSpec, role: ConnectionRole, extra: RedisOptions = {}): RedisClient {
   if (spec instanceof Cluster) {
     const opts = clusterOptions(role);
-    return spec.duplicate(undefined, {
-      ...opts,
-      redisOptions: { ...spec.options.redisOptions, ...opts.redisOptions, ...extra },
-    });
+    return coalesceClusterWrites(
+      spec.duplicate(undefined, {
+        ...opts,
+        redisOptions: { ...spec.options.redisOptions, ...opts.redisOptions, ...extra },
+      }),
+    );
   }
-  if (spec instanceof Redis) return spec.duplicate({ ...roleOptions(role), ...extra });
-  if (typeof spec === 'string') return new Redis(spec, { ...roleOptions(role), ...extra });
+  if (spec instanceof Redis) return coalesceWrites(spec.duplicate({ ...roleOptions(role), ...extra }));
+  if (typeof spec === 'string') return coalesceWrites(new Redis(spec, { ...roleOptions(role), ...extra }));
   const opts = clusterOptions(role);
-  return new Cluster(parseClusterNodes(spec.cluster), {
-    ...opts,
-    redisOptions: { ...opts.redisOptions, ...extra },
-  });
+  return coalesceClusterWrites(
+    new Cluster(parseClusterNodes(spec.cluster), {
+      ...opts,
+      redisOptions: { ...opts.redisOptions, ...extra },
+    }),
+  );
 }
 
 /** Where a connection goes, for error messages: `host:port`, or the cluster's nodes. */
