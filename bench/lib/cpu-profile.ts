@@ -42,8 +42,11 @@ const ours = (f: Frame, dir: string) => /\/(src|dist)\//.test(f.url) && f.url.in
 
 const ACTIVITIES: { activity: string; match: (f: Frame) => boolean }[] = [
   {
-    activity: 'socket writes (one write syscall per command)',
-    match: (f) => f.functionName === 'writeGeneric' && f.url.includes('stream_base_commons'),
+    // One `write` per direct socket write, one `writev` per coalesced batch (src/lib/write-coalescing.ts).
+    activity: 'socket writes (write/writev system calls)',
+    match: (f) =>
+      (f.functionName === 'writeGeneric' || f.functionName === 'writevGeneric') &&
+      f.url.includes('stream_base_commons'),
   },
   {
     activity: 'reading and parsing replies (ioredis)',
