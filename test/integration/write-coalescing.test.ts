@@ -1,13 +1,17 @@
 // Write coalescing (src/lib/write-coalescing.ts) on real connections: the commands issued in one
 // event-loop turn leave in one socket write, each still with its own reply, in order, with its own
-// error; commands made before the connection is ready and after a reconnect work the same; every
-// node connection of a cluster client coalesces too. Writes are counted on the socket's native
-// handle, where each write request becomes one system call.
+// error; a batch open longer than its flush time goes out at the next command; commands made before
+// the connection is ready and after a reconnect work the same; every node connection of a cluster
+// client coalesces too, and so does every connection `connect()` makes. Writes are counted on the
+// socket's native handle, where each write request becomes one system call. The exact counts are
+// taken with a flush time no test turn reaches; `connect()`'s default (0.1 ms) is checked with a
+// burst short enough to fit in it, allowing for one pause of the test process.
 
 import type { Socket } from 'node:net';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { closeConnection, connect, type RedisClient } from '../../src/lib/redis.js';
+import { coalesceClusterWrites, coalesceWrites } from '../../src/lib/write-coalescing.js';
 import { redisUrl, waitFor } from '../support/harness.js';
 
 const WRITE_METHODS = [
@@ -53,9 +57,15 @@ describe('write coalescing', () => {
     opened.push(c);
     return c;
   };
+  /** A server connection whose batches stay open for the whole turn. */
+  const openWholeTurn = (extra = {}) => {
+    const c = coalesceWrites(new Redis(redisUrl(), extra), { flushAfterMs: 60_000 });
+    opened.push(c);
+    return c;
+  };
 
   it('sends the commands of one turn in one write, each with its own reply in order', async () => {
-    const c = (await open(redisUrl())) as Redis;
+    const c = openWholeTurn();
     await c.ping();
     const k = key('order');
     await c.del(k);
@@ -87,7 +97,7 @@ describe('write coalescing', () => {
   });
 
   it('commands made before the connection is ready, and after a reconnect, are served', async () => {
-    const c = (await open(redisUrl(), { lazyConnect: true })) as Redis;
+    const c = openWholeTurn({ lazyConnect: true });
     const k = key('lazy');
     // Issued while the connection is still being made: queued by ioredis, sent once it is ready.
     const early = [c.del(k), c.incr(k), c.incr(k)];
@@ -103,9 +113,44 @@ describe('write coalescing', () => {
     await c.del(k);
   });
 
+  it('a batch open longer than its flush time goes out at the next command', async () => {
+    const c = coalesceWrites(new Redis(redisUrl()), { flushAfterMs: 0.5 });
+    opened.push(c);
+    await c.ping();
+    const k = key('early');
+    await c.del(k);
+    const writes = countWrites(c.stream as Socket);
+    const first = c.incr(k);
+    const until = performance.now() + 3;
+    while (performance.now() < until); // a long turn: the first batch has been open 3 ms
+    const rest = [c.incr(k), c.incr(k)];
+    expect(await Promise.all([first, ...rest])).toEqual([1, 2, 3]);
+    writes.stop();
+    // The first command went out when the second came; the second and third together.
+    expect(writes.count).toBe(2);
+    await c.del(k);
+  });
+
+  it('connect() coalesces: a short burst leaves in one write (two with a pause)', async () => {
+    const c = (await open(redisUrl())) as Redis;
+    await c.ping();
+    const k = key('connect');
+    await c.del(k);
+    const writes = countWrites(c.stream as Socket);
+    const replies = await Promise.all(Array.from({ length: 6 }, () => c.incr(k)));
+    writes.stop();
+    expect(replies).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(writes.count).toBeLessThanOrEqual(2);
+    await c.del(k);
+  });
+
   it('coalesces on every node connection of a cluster client', async () => {
-    const c = (await open({ cluster: inject('clusterNodes') })) as Cluster;
-    expect(c).toBeInstanceOf(Cluster);
+    const nodes = inject('clusterNodes').map((n) => {
+      const [host, port] = n.split(':');
+      return { host: host as string, port: Number(port) };
+    });
+    const c = coalesceClusterWrites(new Cluster(nodes), { flushAfterMs: 60_000 });
+    opened.push(c);
     // One slot per tag: keys spread over the three masters.
     const keys = Array.from({ length: 30 }, (_, i) => `test:coalesce:{${process.pid}-${i}}`);
     await Promise.all(keys.map((k) => c.del(k)));
@@ -118,5 +163,22 @@ describe('write coalescing', () => {
     // Each master got its share of the burst in one write.
     for (const w of counters) expect(w.count).toBe(1);
     await Promise.all(keys.map((k) => c.del(k)));
+  });
+
+  it('connect() to a cluster coalesces on its node connections', async () => {
+    const c = (await open({ cluster: inject('clusterNodes') })) as Cluster;
+    expect(c).toBeInstanceOf(Cluster);
+    const k = `test:coalesce:{${process.pid}-connect}`;
+    await c.del(k);
+    await Promise.all(c.nodes('master').map((m) => m.ping()));
+    // The key's master gets all six; the others none.
+    const counters = c.nodes('master').map((m) => countWrites(m.stream as Socket));
+    const replies = await Promise.all(Array.from({ length: 6 }, () => c.incr(k)));
+    for (const w of counters) w.stop();
+    expect(replies).toEqual([1, 2, 3, 4, 5, 6]);
+    const total = counters.reduce((sum, w) => sum + w.count, 0);
+    expect(total).toBeGreaterThanOrEqual(1);
+    expect(total).toBeLessThanOrEqual(2);
+    await c.del(k);
   });
 });
