@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     });
     log(
       `latency: p50 ${latency.latencyMs.p50} p95 ${latency.latencyMs.p95} p99 ${latency.latencyMs.p99} ms ` +
-        `(${latency.sent} sent, ${latency.missing} missing)`,
+        `(${latency.sent} sent, ${latency.missing} missing; send lag p99 ${latency.sendLagMs.p99} max ${latency.sendLagMs.max} ms)`,
     );
     // The same load on two references: what this machine allows a two-hop chain (take a job, add
     // a job), and the hand-rolled resume.

@@ -38,6 +38,11 @@ export interface LoadResult {
   /** CPU used during the run, as a fraction of one core: this (generator) process, the consumer, Redis. */
   cpu: { generator: number; consumer: number | null; redis: number; otherProcesses: number | null };
   consumerEventLoopDelayMs: { p50: number; p99: number; max: number } | null;
+  /**
+   * How late the generator sent each request against its open-loop schedule (ms). A stall of the
+   * generator turns into a burst of arrivals once it catches up, which queues in any consumer.
+   */
+  sendLagMs: Percentiles;
 }
 
 export interface LoadOptions {
@@ -129,6 +134,7 @@ export async function runResumeLoad(
     timeline,
     cpu,
     consumerEventLoopDelayMs: childAfter?.eventLoopDelayMs ?? null,
+    sendLagMs: summarize(inflight.lagMs),
   };
 }
 
@@ -176,15 +182,19 @@ function sendOpenLoop(
   ratePerSec: number,
   start: number,
   send: (i: number) => Promise<void>,
-): { done: Promise<void>; calls: Promise<void>[]; windowMs: number } {
+): { done: Promise<void>; calls: Promise<void>[]; windowMs: number; lagMs: number[] } {
   const calls: Promise<void>[] = [];
+  const lagMs: number[] = [];
   const interval = 1000 / ratePerSec;
-  const result = { calls, windowMs: 0, done: Promise.resolve() };
+  const result = { calls, windowMs: 0, lagMs, done: Promise.resolve() };
   result.done = (async () => {
     let i = 0;
     while (i < count) {
       const now = Date.now();
-      while (i < count && start + i * interval <= now) calls.push(send(i++));
+      while (i < count && start + i * interval <= now) {
+        lagMs.push(now - (start + i * interval));
+        calls.push(send(i++));
+      }
       await sleep(1);
     }
     result.windowMs = Date.now() - start;
@@ -217,6 +227,8 @@ export interface QueueLoadResult {
   timeline: LoadResult['timeline'];
   /** Cores used during the run: this process (generator), the measured child, Redis. */
   cpu: { generator: number; worker: number; redis: number };
+  /** As LoadResult.sendLagMs. */
+  sendLagMs: Percentiles;
 }
 
 export interface QueueLoad {
@@ -276,6 +288,7 @@ export async function runQueueLoad(observer: Redis, load: QueueLoad): Promise<Qu
     missing: load.count - samples.length,
     latencyMs: summarize(samples.map((x) => x.respawnedMs - x.enqueuedMs)),
     timeline: perSecond(samples),
+    sendLagMs: summarize(sending.lagMs),
     cpu: {
       generator: (cpuAfter.user + cpuAfter.system) / 1000 / wallMs,
       worker:

@@ -50,7 +50,7 @@ export async function runLatencyReferences(
   }
   cfg.log(
     `latency reference, forwarder at ${cfg.ratePerSec}/s: p50 ${forwarder.latencyMs.p50} p95 ${forwarder.latencyMs.p95} ` +
-      `p99 ${forwarder.latencyMs.p99} ms`,
+      `p99 ${forwarder.latencyMs.p99} ms (send lag p99 ${forwarder.sendLagMs.p99} max ${forwarder.sendLagMs.max} ms)`,
   );
 
   let handRolled: QueueLoadResult;
