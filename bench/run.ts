@@ -278,6 +278,7 @@ async function main(): Promise<void> {
         missing: latency.missing,
         cpu: latency.cpu,
         consumerEventLoopDelayMs: latency.consumerEventLoopDelayMs,
+        sendLagMs: latency.sendLagMs,
         timeline: latency.timeline,
         forwarder: references.forwarder,
         handRolled: references.handRolled,

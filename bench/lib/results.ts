@@ -67,6 +67,7 @@ export interface BenchResults {
     missing: number;
     cpu: LoadResult['cpu'];
     consumerEventLoopDelayMs: LoadResult['consumerEventLoopDelayMs'];
+    sendLagMs: LoadResult['sendLagMs'];
     timeline: LoadResult['timeline'];
     /** The same open-loop load, same rate, on a bare BullMQ forwarder (take a job, add a job). */
     forwarder: QueueLoadResult;
