@@ -43,7 +43,7 @@ interface Counted {
  * A job id can be reused once its job is gone (an expired idempotency key); the enqueue time tells
  * the two apart, and stays the same across redeliveries of one job.
  */
-const requestId = (job: Job) => `${job.id}@${job.timestamp}`;
+const requestId = <D, R>(job: Job<D, R>) => `${job.id}@${job.timestamp}`;
 
 /** Makes BullMQ processors for one consumer (they share its suspect gate). */
 export function jobProcessors(deps: JobProcessorDeps) {
@@ -56,7 +56,7 @@ export function jobProcessors(deps: JobProcessorDeps) {
   } as Pick<Logger, 'warn' | 'debug'>);
   const suspects = new SuspectGate();
 
-  const quarantine = async (job: Job, workerId: string): Promise<JobFailure> => {
+  const quarantine = async <D, R>(job: Job<D, R>, workerId: string): Promise<JobFailure> => {
     const deaths = job.stalledCounter;
     await store.indexes.quarantine(
       { queue: job.queueName, jobId: String(job.id), workerId, deaths, atMs: Date.now() },

@@ -2,8 +2,7 @@
 // queue job states, completed timeout jobs, respawn job ids, and each worker's status and events,
 // over every partition.
 
-import type { Job } from 'bullmq';
-import { type PartitionQueues, QueueSet } from '../../lib/queues/queues.js';
+import { type CatalogJob, type PartitionQueues, QueueSet } from '../../lib/queues/queues.js';
 import type { RedisClient } from '../../lib/redis.js';
 import { allPartitions, keySpace } from '../../lib/store/keys.js';
 import { type StoredEvent, WorkerStore } from '../../lib/store/worker-store.js';
@@ -115,7 +114,7 @@ async function failedJobs(partitions: PartitionQueues[]): Promise<Facts['failedJ
   return out;
 }
 
-function outcomeOf(job: Job): string {
+function outcomeOf(job: CatalogJob<'timeout'>): string {
   const value: unknown = job.returnvalue;
   if (typeof value === 'object' && value !== null && 'outcome' in value) return String(value.outcome);
   return 'unknown';

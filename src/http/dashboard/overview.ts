@@ -4,8 +4,8 @@
 // it: `metrics` in src/consumers/consumer.ts), the lateness of the latest timeouts and the
 // quarantined (poison) jobs.
 
-import type { Job } from 'bullmq';
 import type { QueueName } from '../../lib/queues/catalog.js';
+import type { CatalogJob } from '../../lib/queues/queues.js';
 import { allPartitions } from '../../lib/store/keys.js';
 import type { QuarantinedJob } from '../../lib/store/partition-indexes.js';
 import { countByStatus } from '../../lib/store/status-counts.js';
@@ -59,7 +59,7 @@ function perMinute(
 const perSecond = (n: number, minute: number, nowMs: number) =>
   n / Math.max(1, Math.min(60, (nowMs - minute) / 1000));
 
-const lateMs = (job: Job) =>
+const lateMs = (job: CatalogJob<'timeout'>) =>
   job.processedOn === undefined
     ? null
     : Math.max(0, job.processedOn - (job.timestamp + (job.opts.delay ?? 0)));

@@ -2,12 +2,19 @@
 // prefix, so a resume's queue keys share the hash slot of its worker's keys. Queues are typed by
 // the job catalog and made on first use (a deployment may have many partitions).
 
-import { Queue, type Telemetry } from 'bullmq';
+import { type Job, Queue, type Telemetry } from 'bullmq';
 import type { RedisClient } from '../redis.js';
 import type { KeySpace } from '../store/keys.js';
 import { type JobCatalog, jobDefaults, QUEUE_NAMES, type QueueName } from './catalog.js';
 
 export type CatalogQueue<Q extends QueueName> = Queue<
+  JobCatalog[Q]['data'],
+  JobCatalog[Q]['result'],
+  JobCatalog[Q]['name']
+>;
+
+/** A job of queue `Q`, typed as the catalog says (what a CatalogQueue<Q> returns). */
+export type CatalogJob<Q extends QueueName> = Job<
   JobCatalog[Q]['data'],
   JobCatalog[Q]['result'],
   JobCatalog[Q]['name']
