@@ -7,11 +7,11 @@
 // commit script call from the stale version.
 
 import { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { KeySpace } from '../../../src/lib/store/keys.js';
 import type { SentRequest } from '../driver.js';
 import { ChaosEnv, type ConsumerSettings } from '../env.js';
 import { buildLedger } from '../ledger.js';
+import { tailCommands } from '../monitor.js';
 import { until } from '../processes.js';
 import { quiesce } from '../quiesce.js';
 import { sleep } from '../rng.js';
@@ -47,11 +47,8 @@ interface Round {
 async function watchStaleCommits(urls: readonly string[], keys: KeySpace, workerId: string, from: number) {
   const p = keys.partitionOf(workerId);
   const statusPrefix = keys.status(p, '');
-  const clients = urls.map((url) => new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true }));
-  for (const client of clients) client.on('error', () => {});
-  const monitors = await Promise.all(clients.map((client) => client.monitor()));
   let seen = 0;
-  const onCall = (_time: string, args: string[]) => {
+  const onCall = (args: string[]) => {
     const [cmd, , numkeys] = args;
     if (cmd?.toLowerCase() !== 'eval' && cmd?.toLowerCase() !== 'evalsha') return;
     const n = Number(numkeys);
@@ -64,14 +61,13 @@ async function watchStaleCommits(urls: readonly string[], keys: KeySpace, worker
       args[7] === keys.pending(p);
     if (isCommit && args[3 + n] === String(from)) seen += 1;
   };
-  for (const monitor of monitors) monitor.on('monitor', onCall);
+  const tails = await Promise.all(urls.map((url) => tailCommands(url, onCall)));
   return {
     get seen() {
       return seen;
     },
-    async stop() {
-      for (const monitor of monitors) monitor.disconnect();
-      for (const client of clients) client.disconnect();
+    stop() {
+      for (const tail of tails) tail.stop();
     },
   };
 }
@@ -212,7 +208,7 @@ export const pausedHolder: Scenario = {
         entry.victim = rv ? `${rv.outcome}${rv.error?.code ? ` ${rv.error.code}` : ''}` : 'unfinished';
         await sleep(200); // MONITOR lines arrive after the replies
         entry.fencedCommits = watch.seen;
-        await watch.stop();
+        watch.stop();
         const rec = await env.producer.getRecord(workerId);
         checks.push(
           check(
