@@ -3,11 +3,9 @@ import { parseMonitorLine } from '../chaos/monitor.js';
 
 describe('parseMonitorLine (the chaos battery reads MONITOR on a plain socket)', () => {
   it('splits a command into its arguments', () => {
-    expect(parseMonitorLine('+1796429271.748623 [0 127.0.0.1:41844] "bzpopmin" "{p:0}:tasks:marker" "5"')).toEqual([
-      'bzpopmin',
-      '{p:0}:tasks:marker',
-      '5',
-    ]);
+    expect(
+      parseMonitorLine('+1796429271.748623 [0 127.0.0.1:41844] "bzpopmin" "{p:0}:tasks:marker" "5"'),
+    ).toEqual(['bzpopmin', '{p:0}:tasks:marker', '5']);
   });
 
   it('reads commands a script ran, and empty arguments', () => {
