@@ -25,6 +25,10 @@ export function tailCommands(url: string, onCommand: OnCommand): Promise<Command
       reject(err);
     };
     socket.once('error', fail);
+    socket.once('close', () => {
+      if (!confirmed)
+        reject(new Error(`MONITOR on ${url}: the connection closed before the server confirmed it`));
+    });
     socket.once('connect', () => socket.write('MONITOR\r\n'));
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {

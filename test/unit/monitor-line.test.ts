@@ -1,5 +1,6 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseMonitorLine } from '../chaos/monitor.js';
+import { parseMonitorLine, tailCommands } from '../chaos/monitor.js';
 
 describe('parseMonitorLine (the chaos battery reads MONITOR on a plain socket)', () => {
   it('splits a command into its arguments', () => {
@@ -21,5 +22,20 @@ describe('parseMonitorLine (the chaos battery reads MONITOR on a plain socket)',
   it('ignores lines of another shape', () => {
     expect(parseMonitorLine('+OK')).toBeNull();
     expect(parseMonitorLine('-ERR something')).toBeNull();
+  });
+
+  it.each([
+    [
+      'answers MONITOR with an error',
+      (socket: Socket) => socket.end('-ERR not here\r\n'),
+      /refused: -ERR not here/,
+    ],
+    ['closes before confirming', (socket: Socket) => socket.destroy(), /closed before the server confirmed/],
+  ])('tailCommands rejects when the server %s', async (_what, answer, message) => {
+    const server = createServer((socket) => socket.once('data', () => answer(socket)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await expect(tailCommands(`redis://127.0.0.1:${port}`, () => {})).rejects.toThrow(message);
+    await new Promise((resolve) => server.close(resolve));
   });
 });
