@@ -10,9 +10,9 @@ import { decideResume } from '../../src/lib/policy/resume.js';
 import { parseResumeOptions } from '../../src/lib/policy/resume-options.js';
 import { decideSuspend } from '../../src/lib/policy/suspend.js';
 import type { JsonValue, Suspension, WorkerRecord } from '../../src/lib/policy/types.js';
+import { diffFields } from '../../src/lib/store/commit-call.js';
 import {
   decodeRecord,
-  diffFields,
   encodeNext,
   encodeRecord,
   type Fields,

@@ -10,7 +10,7 @@ import { QUEUE_NAMES, type QueueName } from '../queues/catalog.js';
 import { effectJobs, processEffects } from '../queues/job-adds.js';
 import { jobCalls, jobKeys } from './job-call.js';
 import type { KeySpace } from './keys.js';
-import { diffFields, encodeNext, type Fields, NAME_END, SEGMENT } from './record-codec.js';
+import { EVENTS_FIELD, encodeNext, type Fields, NAME_END, SEGMENT } from './record-codec.js';
 import type { ScriptArgs } from './scripts.js';
 
 export interface CommitChange {
@@ -185,4 +185,38 @@ function deadlineChange(before: WorkerRecord | null, after: WorkerRecord): strin
   const now = armedDeadline(after);
   if (now === undefined) return was === undefined ? '' : '-';
   return now === was ? '' : String(now);
+}
+
+export interface FieldChanges {
+  /** name → value; `+h` appends one JSON element to the history array instead of rewriting it. */
+  set: [string, string][];
+  del: string[];
+}
+
+/** What a commit must send: the changed and new fields, and the names of the ones that went away. */
+export function diffFields(before: Fields | null, after: Fields): FieldChanges {
+  const set: [string, string][] = [];
+  const del: string[] = [];
+  for (const [name, value] of after) {
+    if (name === 'v' || name === 's') continue;
+    const old = before?.get(name);
+    if (old === value) continue;
+    const appended = name === 'h' && old !== undefined ? appendedElement(old, value) : null;
+    set.push(appended === null ? [name, value] : ['+h', appended]);
+  }
+  if (before) for (const name of before.keys()) if (name !== EVENTS_FIELD && !after.has(name)) del.push(name);
+  return { set, del };
+}
+
+/** `[a,b]` → `[a,b,c]`: the text of `c`, when `after` is `before` with one more element. */
+function appendedElement(before: string, after: string): string | null {
+  const head = before.slice(0, -1);
+  if (after.length <= before.length || !after.startsWith(head) || after[head.length] !== ',') return null;
+  const element = after.slice(head.length + 1, -1);
+  try {
+    JSON.parse(element); // exactly one element, not several
+    return element;
+  } catch {
+    return null;
+  }
 }

@@ -160,40 +160,6 @@ function sameInputs(props: readonly (keyof WorkerRecord)[], a: WorkerRecord, b: 
   return true;
 }
 
-export interface FieldChanges {
-  /** name → value; `+h` appends one JSON element to the history array instead of rewriting it. */
-  set: [string, string][];
-  del: string[];
-}
-
-/** What a commit must send: the changed and new fields, and the names of the ones that went away. */
-export function diffFields(before: Fields | null, after: Fields): FieldChanges {
-  const set: [string, string][] = [];
-  const del: string[] = [];
-  for (const [name, value] of after) {
-    if (name === 'v' || name === 's') continue;
-    const old = before?.get(name);
-    if (old === value) continue;
-    const appended = name === 'h' && old !== undefined ? appendedElement(old, value) : null;
-    set.push(appended === null ? [name, value] : ['+h', appended]);
-  }
-  if (before) for (const name of before.keys()) if (name !== EVENTS_FIELD && !after.has(name)) del.push(name);
-  return { set, del };
-}
-
-/** `[a,b]` → `[a,b,c]`: the text of `c`, when `after` is `before` with one more element. */
-function appendedElement(before: string, after: string): string | null {
-  const head = before.slice(0, -1);
-  if (after.length <= before.length || !after.startsWith(head) || after[head.length] !== ',') return null;
-  const element = after.slice(head.length + 1, -1);
-  try {
-    JSON.parse(element); // exactly one element, not several
-    return element;
-  } catch {
-    return null;
-  }
-}
-
 export function splitDocument(doc: string): Fields {
   const fields: Fields = new Map();
   let pos = 0;
